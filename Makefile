@@ -1,0 +1,57 @@
+# livestack.aws: `make demo` and `make test` are all a newcomer needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+EMULATOR_PORT ?= 5000
+STAMP := $(VENV)/.installed-stamp
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+
+.PHONY: help setup demo emulator test lint sanity pytest molecule build clean
+
+help:
+	@echo "make demo      converge the whole stack on the local emulator, twice, and summarise it"
+	@echo "make test      lint, ansible-test sanity, unit, emulator and integration tests, molecule"
+	@echo "make emulator  the emulator in the foreground on 127.0.0.1:\$$EMULATOR_PORT ($(EMULATOR_PORT))"
+	@echo "make build     the collection artifact (ansible-galaxy collection build)"
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "python3 >= 3.11 is required")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -e .
+	mkdir -p .collections/ansible_collections/livestack
+	ln -sfn ../../.. .collections/ansible_collections/livestack/aws
+	touch $@
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/python -m livestack_emulator --port 0 -- $(BIN)/python tests/tools/demo.py
+
+emulator: setup
+	$(BIN)/python -m livestack_emulator --port $(EMULATOR_PORT)
+
+test: setup lint sanity pytest molecule
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/ansible-lint
+
+sanity: setup
+	bash tests/tools/sanity.sh
+
+pytest: setup
+	$(BIN)/pytest tests/ || [ $$? -eq 5 ]
+
+molecule: setup
+	$(BIN)/molecule test --all
+
+build: setup
+	mkdir -p build
+	$(BIN)/ansible-galaxy collection build --force --output-path build
+
+clean:
+	rm -rf $(VENV) .collections build .pytest_cache .ruff_cache tests/output

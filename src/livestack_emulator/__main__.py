@@ -1,0 +1,64 @@
+"""``python -m livestack_emulator``: the emulator in the foreground, or around a command.
+
+    python -m livestack_emulator --port 5000          serve until Ctrl-C
+    python -m livestack_emulator --port 0 -- CMD ...  serve on a free port, run CMD with
+                                                      EMULATOR_PORT set, stop when CMD ends
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from .server import serve
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="livestack-emulator", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
+    parser.add_argument(
+        "--port", type=int, default=int(os.environ.get("EMULATOR_PORT", "5000")), help="0 picks a free port"
+    )
+    parser.add_argument("--port-file", type=Path, help="write the port listened on to this file")
+    parser.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD ...: run CMD against the emulator")
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+
+    listening = threading.Event()
+    bound: list[int] = []
+
+    def ready(port: int) -> None:
+        bound.append(port)
+        if args.port_file:
+            args.port_file.write_text(str(port))
+        print(f"livestack emulator listening on http://{args.host}:{port}", file=sys.stderr, flush=True)
+        listening.set()
+
+    if not command:
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        try:
+            serve(args.host, args.port, ready)
+        except KeyboardInterrupt:
+            pass
+        return 0
+
+    threading.Thread(target=serve, args=(args.host, args.port, ready), daemon=True).start()
+    if not listening.wait(60):
+        print("livestack emulator did not start", file=sys.stderr)
+        return 1
+    env = dict(os.environ, EMULATOR_PORT=str(bound[0]))
+    with subprocess.Popen(command, env=env) as process:
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            process.send_signal(signal.SIGINT)
+            return process.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""Classify an AWS API request: which service, which action, and whether it mutates state.
+
+The service comes from the SigV4 credential scope (every botocore client signs), the action
+from the wire protocol: ``Action=`` for the query protocols (EC2, RDS, IAM, STS), the
+``X-Amz-Target`` header for the JSON protocol, the path for smithy-rpc-v2-cbor, and the
+``requestUri`` templates of the botocore model for the REST protocols (Lambda, S3, API Gateway).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs
+
+import botocore.session
+
+READ_PREFIXES = ("Describe", "List", "Get", "Head", "Export", "Lookup", "Search", "Check", "Validate")
+
+_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
+_CBOR_PATH = re.compile(r"^/service/[^/]+/operation/([^/?]+)")
+# Signing names whose REST paths no botocore model describes (the API Gateway data plane).
+_SIGNING_TO_MODELS = {"execute-api": ()}
+
+
+@dataclass
+class ApiRequest:
+    service: str | None
+    region: str | None
+    action: str | None
+    method: str
+    path: str
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def mutating(self) -> bool:
+        if self.action is None:
+            return self.method not in ("GET", "HEAD", "OPTIONS")
+        return not self.action.startswith(READ_PREFIXES)
+
+
+def _flat_query(raw: str) -> dict[str, str]:
+    return {key: values[-1] for key, values in parse_qs(raw, keep_blank_values=True).items()}
+
+
+@functools.lru_cache(maxsize=None)
+def _rest_operations(model_name: str) -> tuple[tuple[str, re.Pattern[str], int, str], ...]:
+    """(method, path regex, literal length, operation) for every operation of a REST model."""
+    try:
+        model = botocore.session.get_session().get_service_model(model_name)
+    except Exception:  # noqa: BLE001 - an unknown model simply matches nothing
+        return ()
+    operations = []
+    for name in model.operation_names:
+        http = model.operation_model(name).http
+        uri = http.get("requestUri", "/").split("?", 1)[0]
+        pattern = ""
+        for part in re.split(r"(\{[^}]+\})", uri):
+            if part.startswith("{"):
+                pattern += ".+" if part.endswith("+}") else "[^/]+"
+            else:
+                pattern += re.escape(part)
+        literal = len(re.sub(r"\{[^}]+\}", "", uri))
+        operations.append((http.get("method", "POST"), re.compile(f"^{pattern}/?$"), literal, name))
+    return tuple(operations)
+
+
+def _rest_action(models: tuple[str, ...], method: str, path: str) -> str | None:
+    best: tuple[int, str] | None = None
+    for model_name in models:
+        for op_method, regex, literal, name in _rest_operations(model_name):
+            if op_method == method and regex.match(path) and (best is None or literal > best[0]):
+                best = (literal, name)
+        if best:
+            return best[1]
+    return None
+
+
+def classify(environ: dict, body: bytes) -> ApiRequest:
+    method = environ.get("REQUEST_METHOD", "GET")
+    path = environ.get("PATH_INFO", "/")
+    query = _flat_query(environ.get("QUERY_STRING", ""))
+    # Presigned URLs (S3, RDS IAM tokens) carry the scope in the query string.
+    credential = environ.get("HTTP_AUTHORIZATION") or "Credential=" + query.get("X-Amz-Credential", "")
+    scope = _SCOPE.search(credential)
+    region, service = (scope.group(1), scope.group(2)) if scope else (None, None)
+
+    params = dict(query)
+    content_type = environ.get("CONTENT_TYPE", "")
+    if "x-www-form-urlencoded" in content_type:
+        params.update(_flat_query(body.decode("utf-8", "replace")))
+
+    action = params.get("Action")
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if not action and target:
+        action = target.rsplit(".", 1)[-1]
+    if not action and (match := _CBOR_PATH.match(path)):
+        action = match.group(1)
+    if service == "apigateway" and path.startswith("/v2/"):
+        service = "apigatewayv2"  # both API Gateway versions sign as "apigateway"
+    if not action and service:
+        action = _rest_action(_SIGNING_TO_MODELS.get(service, (service,)), method, path)
+    return ApiRequest(service=service, region=region, action=action, method=method, path=path, params=params)

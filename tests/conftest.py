@@ -1,0 +1,106 @@
+"""Shared fixtures: an emulator on a free port, and ansible-playbook runs against it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RECAP = re.compile(r"^\S+\s+:\s+(?P<counts>ok=\d+.*)$", re.MULTILINE)
+
+
+class Emulator:
+    """A running emulator: its URL, boto3 clients and its request counts."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+
+    def _control(self, method: str, command: str) -> dict:
+        request = urllib.request.Request(f"{self.url}/_livestack/{command}", method=method)
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)
+
+    def requests(self, calls: bool = False) -> dict:
+        return self._control("GET", "requests?calls=1" if calls else "requests")
+
+    def clear_requests(self) -> None:
+        self._control("DELETE", "requests")
+
+    def reset(self) -> None:
+        self._control("POST", "reset")
+
+    def client(self, service: str, region: str = "us-east-1"):
+        return boto3.client(
+            service,
+            endpoint_url=self.url,
+            region_name=region,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+
+def start_emulator(log_path: Path) -> tuple[subprocess.Popen, Emulator]:
+    port_file = log_path.with_suffix(".port")
+    port_file.unlink(missing_ok=True)
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "livestack_emulator", "--port", "0", "--port-file", str(port_file)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while not port_file.exists() or not port_file.read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"the emulator did not start, see {log_path}")
+        time.sleep(0.1)
+    return process, Emulator(int(port_file.read_text()))
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory):
+    process, running = start_emulator(tmp_path_factory.mktemp("emulator") / "emulator.log")
+    try:
+        yield running
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@dataclass
+class PlaybookRun:
+    rc: int
+    output: str
+
+    @property
+    def recap(self) -> dict[str, int]:
+        found = RECAP.findall(self.output)
+        assert found, f"no PLAY RECAP in:\n{self.output[-3000:]}"
+        return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", found[-1])}
+
+
+@pytest.fixture
+def run_playbook(emulator: Emulator):
+    """Run a playbook of the collection against the emulator: run_playbook("site.yml", "--check", stage="t1")."""
+
+    def run(playbook: str, *args: str, stage: str = "test", extra_vars: dict | None = None) -> PlaybookRun:
+        variables = {"livestack_stage": stage, **(extra_vars or {})}
+        path = playbook if os.path.isabs(playbook) else str(ROOT / "playbooks" / playbook)
+        command = [str(Path(sys.executable).parent / "ansible-playbook"), path, "-e", json.dumps(variables), *args]
+        env = dict(os.environ, EMULATOR_PORT=str(emulator.port), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
+        env.setdefault("ANSIBLE_NOCOLOR", "1")
+        result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+        return PlaybookRun(result.returncode, result.stdout + result.stderr)
+
+    return run

@@ -1,0 +1,70 @@
+"""The emulator classifies and counts every API request by service, action and kind."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def test_counts_reads_and_mutations_per_service(emulator):
+    emulator.clear_requests()
+    ec2 = emulator.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    ec2.describe_vpcs(VpcIds=[vpc])
+    emulator.client("lambda").list_functions()
+    emulator.client("logs").describe_log_groups()
+    ec2.delete_vpc(VpcId=vpc)
+
+    summary = emulator.requests(calls=True)
+    actions = [(call["service"], call["action"], call["mutating"]) for call in summary["calls"]]
+    assert actions == [
+        ("ec2", "CreateVpc", True),
+        ("ec2", "DescribeVpcs", False),
+        ("lambda", "ListFunctions", False),
+        ("logs", "DescribeLogGroups", False),
+        ("ec2", "DeleteVpc", True),
+    ]
+    assert summary["mutating"] == 2
+    assert summary["read"] == 3
+    assert summary["by_service"]["ec2"] == {"mutating": 2, "read": 1}
+
+
+@pytest.mark.parametrize(
+    ("service", "call", "expected"),
+    [
+        ("apigatewayv2", lambda c: c.get_apis(), ("apigatewayv2", "GetApis", False)),
+        ("s3", lambda c: c.list_buckets(), ("s3", "ListBuckets", False)),
+        ("secretsmanager", lambda c: c.list_secrets(), ("secretsmanager", "ListSecrets", False)),
+        ("rds", lambda c: c.describe_db_clusters(), ("rds", "DescribeDBClusters", False)),
+        ("iam", lambda c: c.list_roles(), ("iam", "ListRoles", False)),
+    ],
+)
+def test_names_the_action_of_every_protocol(emulator, service, call, expected):
+    emulator.clear_requests()
+    call(emulator.client(service))
+    recorded = emulator.requests(calls=True)["calls"]
+    assert [(c["service"], c["action"], c["mutating"]) for c in recorded] == [expected]
+
+
+def test_nat_gateway_tags_are_found_by_their_documented_resource_type(emulator):
+    ec2 = emulator.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.0.0/24")["Subnet"]["SubnetId"]
+    allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(
+        SubnetId=subnet,
+        AllocationId=allocation,
+        TagSpecifications=[{"ResourceType": "natgateway", "Tags": [{"Key": "Name", "Value": "n"}]}],
+    )["NatGateway"]["NatGatewayId"]
+
+    tags = ec2.describe_tags(
+        Filters=[{"Name": "resource-id", "Values": [nat]}, {"Name": "resource-type", "Values": ["natgateway"]}]
+    )["Tags"]
+    assert [(t["Key"], t["Value"], t["ResourceType"]) for t in tags] == [("Name", "n", "natgateway")]
+
+
+def test_reset_forgets_resources_and_counts(emulator):
+    ec2 = emulator.client("ec2")
+    ec2.create_vpc(CidrBlock="10.7.0.0/16")
+    emulator.reset()
+    assert emulator.requests()["total"] == 0
+    assert [v for v in ec2.describe_vpcs()["Vpcs"] if v["CidrBlock"] == "10.7.0.0/16"] == []
