@@ -1,0 +1,49 @@
+# -*- coding: utf-8 -*-
+# Copyright: livestack.aws contributors
+# Apache License 2.0 (see LICENSE)
+"""One poll loop for the states that botocore has no waiter for (Client VPN, RDS Proxy, ...).
+
+A caller gives a function that describes the resource and a predicate per outcome; the loop
+polls until ready, fails at once on a failed state, and fails with the last state seen when
+``wait_timeout`` runs out. Mirrors the ``wait`` doc fragment.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Optional
+
+WAIT_ARG_SPEC = dict(
+    wait=dict(type="bool", default=True),
+    wait_timeout=dict(type="int", default=900),
+)
+
+
+class WaitFailed(Exception):
+    def __init__(self, message: str, last: Any = None):
+        super().__init__(message)
+        self.last = last
+
+
+def wait_for(
+    describe: Callable[[], Any],
+    ready: Callable[[Any], bool],
+    failed: Optional[Callable[[Any], Optional[str]]] = None,
+    timeout: int = 900,
+    delay: float = 5,
+    what: str = "resource",
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> Any:
+    """Poll ``describe()`` until ``ready(result)``; ``failed(result)`` returns a reason to stop at once."""
+    deadline = clock() + timeout
+    while True:
+        current = describe()
+        if ready(current):
+            return current
+        reason = failed(current) if failed else None
+        if reason:
+            raise WaitFailed(f"{what} failed: {reason}", current)
+        if clock() >= deadline:
+            raise WaitFailed(f"timed out after {timeout}s waiting for {what}", current)
+        sleep(min(delay, max(deadline - clock(), 0)))
