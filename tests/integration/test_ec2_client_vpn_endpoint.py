@@ -1,0 +1,293 @@
+"""livestack.aws.ec2_client_vpn_endpoint(_info) against the emulator, the amazon.aws way.
+
+Every change in four steps: check mode (changed, no mutating request), apply (changed), check mode
+again and apply again (neither changed, no mutating request). Bad input fails before any mutation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from client_vpn_pki import ThrowawayPki
+
+ROOT = Path(__file__).resolve().parents[2]
+MODULE = "livestack.aws.ec2_client_vpn_endpoint"
+RESULT = re.compile(r"^localhost \| (?P<status>[A-Z]+)!? => (?P<json>\{.*\})\s*$", re.DOTALL | re.MULTILINE)
+
+
+def connection(emulator) -> dict:
+    return {"region": "us-east-1", "endpoint_url": emulator.url, "access_key": "testing", "secret_key": "testing"}
+
+
+def run_module(emulator, module: str, args: dict, *flags: str) -> tuple[str, dict]:
+    command = [
+        str(Path(sys.executable).parent / "ansible"),
+        "localhost",
+        "-m",
+        module,
+        "-a",
+        json.dumps({**connection(emulator), **args}),
+        *flags,
+    ]
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    output = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600).stdout
+    match = RESULT.search(output)
+    assert match, output
+    return match.group("status"), json.loads(match.group("json"))
+
+
+def four_steps(emulator, args: dict, module: str = MODULE) -> dict:
+    """Check mode, apply, check mode, apply; returns the result of the first apply."""
+    emulator.clear_requests()
+    status, check = run_module(emulator, module, args, "--check", "--diff")
+    assert status == "CHANGED", check
+    assert emulator.requests()["mutating"] == 0
+
+    status, applied = run_module(emulator, module, args, "--diff")
+    assert status == "CHANGED", applied
+    if args.get("state") != "absent":
+        assert applied["client_vpn_endpoint"] == {**check["client_vpn_endpoint"], **_server_side(applied)}
+
+    emulator.clear_requests()
+    for flags in (("--check",), ()):
+        status, again = run_module(emulator, module, args, *flags)
+        assert status == "SUCCESS", again
+    assert emulator.requests()["mutating"] == 0
+    return applied
+
+
+def _server_side(result: dict) -> dict:
+    """What only AWS knows before creation (what check mode cannot predict)."""
+    endpoint = result["client_vpn_endpoint"]
+    return {key: endpoint[key] for key in ("client_vpn_endpoint_id", "status", "dns_name")}
+
+
+@pytest.fixture(scope="module")
+def pki() -> ThrowawayPki:
+    return ThrowawayPki()
+
+
+@pytest.fixture(scope="module")
+def world(emulator, pki) -> dict:
+    ec2 = emulator.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.61.0.0/16")["Vpc"]["VpcId"]
+    other_vpc = ec2.create_vpc(CidrBlock="10.62.0.0/16")["Vpc"]["VpcId"]
+
+    def subnet(cidr: str, zone: str, in_vpc: str = vpc) -> str:
+        return ec2.create_subnet(VpcId=in_vpc, CidrBlock=cidr, AvailabilityZone=zone)["Subnet"]["SubnetId"]
+
+    arn = emulator.client("acm").import_certificate(
+        Certificate=pki.pem(pki.server), PrivateKey=pki.key_pem(), CertificateChain=pki.pem(pki.ca)
+    )["CertificateArn"]
+    return {
+        "vpc": vpc,
+        "group": ec2.create_security_group(GroupName="cvpn-module", Description="vpn", VpcId=vpc)["GroupId"],
+        "a": subnet("10.61.1.0/24", "us-east-1a"),
+        "b": subnet("10.61.2.0/24", "us-east-1b"),
+        "a2": subnet("10.61.3.0/24", "us-east-1a"),
+        "other": subnet("10.62.1.0/24", "us-east-1c", other_vpc),
+        "arn": arn,
+    }
+
+
+def endpoint_args(world, **overrides) -> dict:
+    args = {
+        "name": "cvpn-module-test",
+        "client_cidr_block": "192.168.128.0/22",
+        "server_certificate_arn": world["arn"],
+        "client_root_certificate_chain_arn": world["arn"],
+        "connection_log": {"enabled": True, "cloudwatch_log_group": "/test/cvpn-module"},
+        "split_tunnel": True,
+        "vpn_port": 443,
+        "vpc_id": world["vpc"],
+        "security_group_ids": [world["group"]],
+        "target_subnet_ids": [world["a"]],
+        "authorization_rules": [{"target_network_cidr": "10.61.0.0/16", "authorize_all_groups": True}],
+        "tags": {"livestack:stage": "module-test"},
+        "wait_timeout": 60,
+    }
+    args.update(overrides)
+    return args
+
+
+def aws_state(emulator, endpoint_id: str) -> dict:
+    ec2 = emulator.client("ec2")
+    return {
+        "subnets": sorted(
+            n["TargetNetworkId"]
+            for n in ec2.describe_client_vpn_target_networks(ClientVpnEndpointId=endpoint_id)["ClientVpnTargetNetworks"]
+            if n["Status"]["Code"] == "associated"
+        ),
+        "rules": sorted(
+            (r["DestinationCidr"], r["Description"])
+            for r in ec2.describe_client_vpn_authorization_rules(ClientVpnEndpointId=endpoint_id)["AuthorizationRules"]
+        ),
+        "status": ec2.describe_client_vpn_endpoints(ClientVpnEndpointIds=[endpoint_id])["ClientVpnEndpoints"][0][
+            "Status"
+        ]["Code"],
+    }
+
+
+def test_endpoint_lifecycle_in_four_steps(emulator, world, pki):
+    created = four_steps(emulator, endpoint_args(world))
+    endpoint = created["client_vpn_endpoint"]
+    endpoint_id = endpoint["client_vpn_endpoint_id"]
+    assert endpoint["status"] == "available"
+    assert endpoint["tags"] == {"Name": "cvpn-module-test", "livestack:stage": "module-test"}
+    assert aws_state(emulator, endpoint_id) == {
+        "subnets": [world["a"]],
+        "rules": [("10.61.0.0/16", "")],
+        "status": "available",
+    }
+
+    more_rules = [
+        {"target_network_cidr": "10.61.0.0/16", "authorize_all_groups": True},
+        {"target_network_cidr": "10.61.2.0/24", "authorize_all_groups": True, "description": "subnet b"},
+    ]
+    four_steps(
+        emulator, endpoint_args(world, target_subnet_ids=[world["a"], world["b"]], authorization_rules=more_rules)
+    )
+    assert aws_state(emulator, endpoint_id)["subnets"] == sorted([world["a"], world["b"]])
+    assert aws_state(emulator, endpoint_id)["rules"] == [("10.61.0.0/16", ""), ("10.61.2.0/24", "subnet b")]
+
+    first_crl, second_crl = pki.crl(1001), pki.crl(1001, 1002)
+    purged = four_steps(
+        emulator,
+        endpoint_args(
+            world,
+            target_subnet_ids=[world["b"]],
+            authorization_rules=[{"target_network_cidr": "10.61.2.0/24", "authorize_all_groups": True}],
+            description="modified",
+            dns_servers=["10.61.0.2"],
+            session_timeout_hours=12,
+            client_certificate_revocation_list=first_crl,
+        ),
+    )
+    assert purged["client_vpn_endpoint"]["client_vpn_endpoint_id"] == endpoint_id
+    assert aws_state(emulator, endpoint_id) == {
+        "subnets": [world["b"]],
+        "rules": [("10.61.2.0/24", "")],
+        "status": "available",
+    }
+
+    purged_args = {
+        "target_subnet_ids": [world["b"]],
+        "authorization_rules": [{"target_network_cidr": "10.61.2.0/24", "authorize_all_groups": True}],
+    }
+    crl_changed = four_steps(
+        emulator, endpoint_args(world, **purged_args, client_certificate_revocation_list=second_crl)
+    )
+    unchanged = ("target_subnet_ids", "authorization_rules", "description", "dns_servers", "session_timeout_hours")
+    assert {key: crl_changed["client_vpn_endpoint"][key] for key in unchanged} == {
+        key: purged["client_vpn_endpoint"][key] for key in unchanged
+    }, "only the CRL changed"
+    exported = emulator.client("ec2").export_client_vpn_client_certificate_revocation_list(
+        ClientVpnEndpointId=endpoint_id
+    )["CertificateRevocationList"]
+    assert exported.strip() == second_crl.strip()
+
+    status, kept = run_module(emulator, MODULE, {"name": "cvpn-module-test", "export_client_configuration": True})
+    assert status == "SUCCESS"
+    assert kept["client_vpn_endpoint"]["target_subnet_ids"] == [world["b"]], "options left out are not managed"
+    assert f"remote {endpoint_id}.prod.clientvpn.us-east-1.amazonaws.com 443" in kept["client_configuration"]
+
+    status, info = run_module(emulator, f"{MODULE}_info", {"name": "cvpn-module-test"})
+    assert status == "SUCCESS"
+    assert [e["client_vpn_endpoint_id"] for e in info["client_vpn_endpoints"]] == [endpoint_id]
+    assert info["client_vpn_endpoints"][0]["client_certificate_revocation_list"].strip() == second_crl.strip()
+
+    emulator.clear_requests()
+    status, replaced = run_module(emulator, MODULE, endpoint_args(world, client_cidr_block="192.168.0.0/22"))
+    assert status == "FAILED"
+    assert "client_cidr_block cannot change in place (from '192.168.128.0/22' to '192.168.0.0/22'" in replaced["msg"]
+    status, replaced = run_module(emulator, MODULE, endpoint_args(world, transport_protocol="tcp"))
+    assert status == "FAILED"
+    assert "transport_protocol cannot change in place (from 'udp' to 'tcp'" in replaced["msg"]
+    assert emulator.requests()["mutating"] == 0
+
+    four_steps(emulator, {"name": "cvpn-module-test", "state": "absent", "wait_timeout": 60})
+    assert emulator.client("ec2").describe_client_vpn_endpoints()["ClientVpnEndpoints"] == []
+
+
+BAD_INPUT = [
+    ({"vpn_port": 433}, "vpn_port 433 is not allowed: Client VPN listens on 443 or 1194 only (433 is a common typo"),
+    ({"client_cidr_block": "192.168.128.0/24"}, "client_cidr_block '192.168.128.0/24' has a /24 prefix"),
+    ({"client_cidr_block": "10.0.0.0/8"}, "client_cidr_block '10.0.0.0/8' has a /8 prefix"),
+    ({"client_cidr_block": "10.61.0.0/22"}, "client_cidr_block '10.61.0.0/22' overlaps the CIDR 10.61.0.0/16 of VPC"),
+    ({"dns_servers": ["10.0.0.1", "10.0.0.2", "10.0.0.3"]}, "at most 2 are allowed"),
+    ({"session_timeout_hours": 9}, "session_timeout_hours 9 is not allowed: it must be 8, 10, 12 or 24"),
+    ({"target_subnet_ids": ["A", "A2"]}, "are both in us-east-1a: Client VPN associates one subnet per availability"),
+    ({"target_subnet_ids": ["OTHER"]}, "is in VPC"),
+    (
+        {"authorization_rules": [{"target_network_cidr": "10.61.0.0/16"}]},
+        "authorization_rules[0] for 10.61.0.0/16 sets neither of access_group_id and authorize_all_groups",
+    ),
+    (
+        {
+            "authorization_rules": [
+                {"target_network_cidr": "10.61.0.0/16", "access_group_id": "g", "authorize_all_groups": True}
+            ]
+        },
+        "authorization_rules[0] for 10.61.0.0/16 sets both of access_group_id and authorize_all_groups",
+    ),
+    ({"security_group_ids": [], "vpc_id": None}, "security_group_ids [] must list 1 to 5 security groups"),
+]
+
+
+def test_bad_input_fails_before_any_mutating_call(emulator, world, tmp_path):
+    """All the cases in one playbook run (one task looping over them) to keep the suite short."""
+    cases = []
+    for overrides, message in BAD_INPUT:
+        if "target_subnet_ids" in overrides:
+            overrides = {"target_subnet_ids": [world[s.lower()] for s in overrides["target_subnet_ids"]]}
+        args = {**endpoint_args(world, name="cvpn-bad-input", **overrides), **connection(emulator)}
+        cases.append({"args": {k: v for k, v in args.items() if v is not None}, "message": message})
+    results = tmp_path / "results.json"
+    playbook = tmp_path / "bad_input.yml"
+    playbook.write_text(
+        json.dumps(
+            [
+                {
+                    "hosts": "localhost",
+                    "gather_facts": False,
+                    "tasks": [
+                        {
+                            "name": "Bad input",
+                            MODULE: "{{ item.args }}",
+                            "loop": cases,
+                            "ignore_errors": True,
+                            "register": "bad",
+                        },
+                        {
+                            "name": "Save the results",
+                            "ansible.builtin.copy": {
+                                "content": "{{ bad.results | map(attribute='msg', default='') | list | to_json }}",
+                                "dest": str(results),
+                            },
+                        },
+                    ],
+                }
+            ]
+        )
+    )
+    emulator.clear_requests()
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-playbook"), str(playbook)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stdout
+    messages = json.loads(results.read_text())
+    for (_, expected), message in zip(BAD_INPUT, messages, strict=True):
+        assert expected in message
+    assert emulator.requests()["mutating"] == 0
