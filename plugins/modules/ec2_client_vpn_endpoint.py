@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # Copyright: livestack.aws contributors
 # Apache License 2.0 (see LICENSE)
+# ruff: noqa: E402 -- Ansible modules import after DOCUMENTATION, EXAMPLES and RETURN
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ description:
     asking for a new value fails with a message saying that only a new endpoint can have it.
   - No collection had a Client VPN module, hence this one.
 author:
-  - livestack.aws contributors
+  - livestack developers (@livestack)
 options:
   state:
     description:

@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # Copyright: livestack.aws contributors
 # Apache License 2.0 (see LICENSE)
+# ruff: noqa: E402 -- Ansible modules import after DOCUMENTATION, EXAMPLES and RETURN
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ description:
     M(livestack.aws.ec2_client_vpn_endpoint) returns. Deleted endpoints are left out.
   - Optionally exports each endpoint's client configuration.
 author:
-  - livestack.aws contributors
+  - livestack developers (@livestack)
 options:
   client_vpn_endpoint_id:
     description: Only this endpoint.
