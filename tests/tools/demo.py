@@ -43,6 +43,7 @@ def converge(name: str, outputs: Path) -> tuple[float, str, dict]:
             stdout=handle,
             stderr=subprocess.STDOUT,
             env=dict(os.environ, ANSIBLE_NOCOLOR="1"),
+            check=False,
         )
     elapsed = time.monotonic() - started
     text = log.read_text()
