@@ -43,6 +43,22 @@ class ThrowawayPki:
             .sign(self.ca_key, hashes.SHA256())
         )
 
+    def renew_server(self) -> None:
+        """A new server certificate for the same key (what renewal before expiry does)."""
+        now = datetime.datetime.now(datetime.UTC)
+        self.server = (
+            x509.CertificateBuilder()
+            .subject_name(self.server.subject)
+            .issuer_name(self.ca.subject)
+            .public_key(self.server_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=1))
+            .not_valid_after(now + datetime.timedelta(days=60))
+            .add_extension(self.server.extensions.get_extension_for_class(x509.SubjectAlternativeName).value, False)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .sign(self.ca_key, hashes.SHA256())
+        )
+
     @staticmethod
     def pem(certificate: x509.Certificate) -> str:
         return certificate.public_bytes(serialization.Encoding.PEM).decode()

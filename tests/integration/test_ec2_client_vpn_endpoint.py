@@ -8,64 +8,15 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from ansible_module import ROOT, connection, four_steps, run_module
 from client_vpn_pki import ThrowawayPki
 
-ROOT = Path(__file__).resolve().parents[2]
 MODULE = "livestack.aws.ec2_client_vpn_endpoint"
-RESULT = re.compile(r"^localhost \| (?P<status>[A-Z]+)!? => (?P<json>\{.*\})\s*$", re.DOTALL | re.MULTILINE)
-
-
-def connection(emulator) -> dict:
-    return {"region": "us-east-1", "endpoint_url": emulator.url, "access_key": "testing", "secret_key": "testing"}
-
-
-def run_module(emulator, module: str, args: dict, *flags: str) -> tuple[str, dict]:
-    command = [
-        str(Path(sys.executable).parent / "ansible"),
-        "localhost",
-        "-m",
-        module,
-        "-a",
-        json.dumps({**connection(emulator), **args}),
-        *flags,
-    ]
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    output = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600).stdout
-    match = RESULT.search(output)
-    assert match, output
-    return match.group("status"), json.loads(match.group("json"))
-
-
-def four_steps(emulator, args: dict, module: str = MODULE) -> dict:
-    """Check mode, apply, check mode, apply; returns the result of the first apply."""
-    emulator.clear_requests()
-    status, check = run_module(emulator, module, args, "--check", "--diff")
-    assert status == "CHANGED", check
-    assert emulator.requests()["mutating"] == 0
-
-    status, applied = run_module(emulator, module, args, "--diff")
-    assert status == "CHANGED", applied
-    if args.get("state") != "absent":
-        assert applied["client_vpn_endpoint"] == {**check["client_vpn_endpoint"], **_server_side(applied)}
-
-    emulator.clear_requests()
-    for flags in (("--check",), ()):
-        status, again = run_module(emulator, module, args, *flags)
-        assert status == "SUCCESS", again
-    assert emulator.requests()["mutating"] == 0
-    return applied
-
-
-def _server_side(result: dict) -> dict:
-    """What only AWS knows before creation (what check mode cannot predict)."""
-    endpoint = result["client_vpn_endpoint"]
-    return {key: endpoint[key] for key in ("client_vpn_endpoint_id", "status", "dns_name")}
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +86,7 @@ def aws_state(emulator, endpoint_id: str) -> dict:
 
 
 def test_endpoint_lifecycle_in_four_steps(emulator, world, pki):
-    created = four_steps(emulator, endpoint_args(world))
+    created = four_steps(emulator, endpoint_args(world), MODULE)
     endpoint = created["client_vpn_endpoint"]
     endpoint_id = endpoint["client_vpn_endpoint_id"]
     assert endpoint["status"] == "available"
@@ -151,7 +102,9 @@ def test_endpoint_lifecycle_in_four_steps(emulator, world, pki):
         {"target_network_cidr": "10.61.2.0/24", "authorize_all_groups": True, "description": "subnet b"},
     ]
     four_steps(
-        emulator, endpoint_args(world, target_subnet_ids=[world["a"], world["b"]], authorization_rules=more_rules)
+        emulator,
+        endpoint_args(world, target_subnet_ids=[world["a"], world["b"]], authorization_rules=more_rules),
+        MODULE,
     )
     assert aws_state(emulator, endpoint_id)["subnets"] == sorted([world["a"], world["b"]])
     assert aws_state(emulator, endpoint_id)["rules"] == [("10.61.0.0/16", ""), ("10.61.2.0/24", "subnet b")]
@@ -168,6 +121,7 @@ def test_endpoint_lifecycle_in_four_steps(emulator, world, pki):
             session_timeout_hours=12,
             client_certificate_revocation_list=first_crl,
         ),
+        MODULE,
     )
     assert purged["client_vpn_endpoint"]["client_vpn_endpoint_id"] == endpoint_id
     assert aws_state(emulator, endpoint_id) == {
@@ -181,7 +135,7 @@ def test_endpoint_lifecycle_in_four_steps(emulator, world, pki):
         "authorization_rules": [{"target_network_cidr": "10.61.2.0/24", "authorize_all_groups": True}],
     }
     crl_changed = four_steps(
-        emulator, endpoint_args(world, **purged_args, client_certificate_revocation_list=second_crl)
+        emulator, endpoint_args(world, **purged_args, client_certificate_revocation_list=second_crl), MODULE
     )
     unchanged = ("target_subnet_ids", "authorization_rules", "description", "dns_servers", "session_timeout_hours")
     assert {key: crl_changed["client_vpn_endpoint"][key] for key in unchanged} == {
@@ -211,7 +165,7 @@ def test_endpoint_lifecycle_in_four_steps(emulator, world, pki):
     assert "transport_protocol cannot change in place (from 'udp' to 'tcp'" in replaced["msg"]
     assert emulator.requests()["mutating"] == 0
 
-    four_steps(emulator, {"name": "cvpn-module-test", "state": "absent", "wait_timeout": 60})
+    four_steps(emulator, {"name": "cvpn-module-test", "state": "absent", "wait_timeout": 60}, MODULE)
     assert emulator.client("ec2").describe_client_vpn_endpoints()["ClientVpnEndpoints"] == []
 
 

@@ -1,0 +1,199 @@
+"""The client_vpn role against the emulator: PKI, profiles, revocation, idempotence, teardown, bad input."""
+
+from __future__ import annotations
+
+import re
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+STAGE = "cvpntest"
+BOTH = ("--tags", "network,client_vpn")
+# The network is converged once; the role looks it up when it runs alone, which keeps the test short.
+ROLE = ("--tags", "client_vpn")
+
+
+def openssl(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["openssl", *args], capture_output=True, text=True, check=False)
+
+
+def verify(pki: Path, certificate: Path, *extra: str) -> subprocess.CompletedProcess:
+    return openssl("verify", "-x509_strict", "-CAfile", str(pki / "ca.crt"), *extra, str(certificate))
+
+
+def block(text: str, tag: str) -> str:
+    found = re.search(rf"^<{tag}>\n(.*?)^</{tag}>$", text, re.DOTALL | re.MULTILINE)
+    assert found, f"no <{tag}> block"
+    return found.group(1).strip()
+
+
+def parse_profile(path: Path) -> dict:
+    text = path.read_text()
+    directives = [line.split() for line in text.splitlines() if line and not line.startswith(("#", "<", "-", " "))]
+    remote = next(d for d in directives if d[0] == "remote")
+    return {
+        "remote_host": remote[1],
+        "remote_port": int(remote[2]),
+        "proto": next(d[1] for d in directives if d[0] == "proto"),
+        "ca": block(text, "ca"),
+        "cert": block(text, "cert"),
+        "key": block(text, "key"),
+        "mode": stat.S_IMODE(path.stat().st_mode),
+    }
+
+
+def check_pki(pki: Path, users: list[str]) -> None:
+    for key in [pki / "ca.key", pki / "server.key", *(pki / "clients" / f"{u}.key" for u in users)]:
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600, key
+        assert "Private-Key: (2048 bit" in openssl("rsa", "-in", str(key), "-noout", "-text").stdout
+    server = verify(pki, pki / "server.crt", "-purpose", "sslserver")
+    assert server.returncode == 0, server.stdout + server.stderr
+    san = openssl("x509", "-in", str(pki / "server.crt"), "-noout", "-ext", "subjectAltName").stdout
+    assert f"DNS:vpn.{STAGE}.livestack.internal" in san
+    for user in users:
+        certificate = pki / "clients" / f"{user}.crt"
+        result = verify(pki, certificate, "-purpose", "sslclient", "-crl_check", "-CRLfile", str(pki / "crl.pem"))
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert verify(pki, certificate, "-purpose", "sslserver").returncode != 0, "a client cert is no server cert"
+        subject = openssl("x509", "-in", str(certificate), "-noout", "-subject", "-nameopt", "RFC2253").stdout
+        assert subject.strip() == f"subject=CN={user}"
+
+
+def check_profiles(config: Path, pki: Path, users: list[str], endpoint: dict) -> None:
+    assert sorted(p.name for p in config.glob("*.ovpn")) == sorted(f"{u}.ovpn" for u in users)
+    endpoint_host = endpoint["DnsName"].removeprefix("*.")
+    for user in users:
+        profile = parse_profile(config / f"{user}.ovpn")
+        assert profile["mode"] == 0o600
+        label, _, host = profile["remote_host"].partition(".")
+        assert re.fullmatch(r"[a-z0-9]{12}", label), "a random label before the endpoint's name"
+        assert host == endpoint_host
+        assert (profile["remote_port"], profile["proto"]) == (443, "udp")
+        assert profile["ca"] == (pki / "ca.crt").read_text().strip()
+        assert profile["cert"] == (pki / "clients" / f"{user}.crt").read_text().strip()
+        assert profile["key"] == (pki / "clients" / f"{user}.key").read_text().strip()
+        certificate = x509.load_pem_x509_certificate(profile["cert"].encode())
+        key = serialization.load_pem_private_key(profile["key"].encode(), password=None)
+        assert certificate.public_key().public_numbers() == key.public_key().public_numbers()
+
+
+def the_endpoint(emulator) -> dict:
+    found = [
+        e
+        for e in emulator.client("ec2").describe_client_vpn_endpoints()["ClientVpnEndpoints"]
+        if {"Key": "Name", "Value": f"livestack-{STAGE}-vpn"} in e.get("Tags", [])
+    ]
+    assert len(found) == 1
+    return found[0]
+
+
+def test_client_vpn_converges_revokes_and_tears_down(emulator, run_playbook, tmp_path):
+    config = tmp_path / "config"
+    pki = config / "pki"
+    options = {"client_vpn_config_dir": str(config), "client_vpn_users": ["alice", "bob", "carol.d"]}
+
+    emulator.clear_requests()
+    check = run_playbook("site.yml", "--check", *BOTH, stage=STAGE, extra_vars=options)
+    assert check.rc == 0, check.output
+    assert check.recap["changed"] > 0
+    assert emulator.requests()["mutating"] == 0
+
+    network = run_playbook("site.yml", "--tags", "network", stage=STAGE, extra_vars=options)
+    assert network.rc == 0, network.output
+    first = run_playbook("site.yml", *ROLE, stage=STAGE, extra_vars=options)
+    assert first.rc == 0, first.output
+    assert first.recap["changed"] > 0
+    endpoint = the_endpoint(emulator)
+    assert (endpoint["Status"]["Code"], endpoint["VpnPort"], endpoint["TransportProtocol"]) == ("available", 443, "udp")
+    assert endpoint["SplitTunnel"] is True
+    assert endpoint["ConnectionLogOptions"]["Enabled"] is True
+    assert endpoint["ClientCidrBlock"] == "192.168.128.0/22"
+    ec2 = emulator.client("ec2")
+    vpn_group = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [f"livestack-{STAGE}-vpn"]}])[
+        "SecurityGroups"
+    ][0]
+    assert endpoint["SecurityGroupIds"] == [vpn_group["GroupId"]]
+    networks = ec2.describe_client_vpn_target_networks(ClientVpnEndpointId=endpoint["ClientVpnEndpointId"])
+    private = ec2.describe_subnets(
+        Filters=[
+            {"Name": "tag:livestack:stage", "Values": [STAGE]},
+            {"Name": "tag:livestack:tier", "Values": ["private"]},
+        ]
+    )["Subnets"]
+    assert sorted(n["TargetNetworkId"] for n in networks["ClientVpnTargetNetworks"]) == sorted(
+        s["SubnetId"] for s in private
+    )
+    rules = ec2.describe_client_vpn_authorization_rules(ClientVpnEndpointId=endpoint["ClientVpnEndpointId"])
+    assert [(r["DestinationCidr"], r["AccessAll"]) for r in rules["AuthorizationRules"]] == [("11.0.0.0/16", True)]
+    check_pki(pki, ["alice", "bob", "carol.d"])
+    check_profiles(config, pki, ["alice", "bob", "carol.d"], endpoint)
+    keys = {path.name: path.read_bytes() for path in pki.rglob("*.key")}
+
+    emulator.clear_requests()
+    second = run_playbook("site.yml", *ROLE, stage=STAGE, extra_vars=options)
+    assert second.rc == 0, second.output
+    assert second.recap["changed"] == 0, second.output
+    assert emulator.requests()["mutating"] == 0
+    again = run_playbook("site.yml", "--check", *ROLE, stage=STAGE, extra_vars=options)
+    assert again.recap["changed"] == 0, again.output
+
+    # bob leaves the team, carol.d is revoked while still listed.
+    revoking = {**options, "client_vpn_users": ["alice", "carol.d"], "client_vpn_revoked": ["carol.d"]}
+    revoked = run_playbook("site.yml", *ROLE, stage=STAGE, extra_vars=revoking)
+    assert revoked.rc == 0, revoked.output
+    assert sorted(p.name for p in config.glob("*.ovpn")) == ["alice.ovpn"]
+    revoked_certs = sorted((pki / "revoked").glob("*.crt"))
+    assert [re.sub(r"-[0-9a-f]+\.crt$", "", p.name) for p in revoked_certs] == ["bob", "carol.d"]
+    for certificate in revoked_certs:
+        result = verify(pki, certificate, "-crl_check", "-CRLfile", str(pki / "crl.pem"))
+        assert result.returncode != 0 and "certificate revoked" in result.stdout + result.stderr
+        assert verify(pki, certificate).returncode == 0, "only the CRL makes it fail"
+    check_pki(pki, ["alice"])
+    check_profiles(config, pki, ["alice"], endpoint)
+    imported = ec2.export_client_vpn_client_certificate_revocation_list(
+        ClientVpnEndpointId=endpoint["ClientVpnEndpointId"]
+    )
+    assert imported["CertificateRevocationList"].strip() == (pki / "crl.pem").read_text().strip()
+    assert {name: data for name, data in keys.items() if name in ("ca.key", "server.key", "alice.key")} == {
+        path.name: path.read_bytes() for path in pki.rglob("*.key")
+    }, "keys are never regenerated"
+    settled = run_playbook("site.yml", *ROLE, stage=STAGE, extra_vars=revoking)
+    assert settled.recap["changed"] == 0, settled.output
+
+    down = run_playbook("teardown.yml", *BOTH, stage=STAGE, extra_vars=revoking)
+    assert down.rc == 0, down.output
+    assert ec2.describe_client_vpn_endpoints()["ClientVpnEndpoints"] == []
+    assert list(config.glob("*.ovpn")) == []
+    assert (pki / "ca.key").read_bytes() == keys["ca.key"], "the PKI outlives the stage unless asked"
+
+
+BAD_INPUT = [
+    ({"client_vpn_port": 433}, "client_vpn_port 433 is not allowed: Client VPN listens on 443 or 1194 only (433 is a"),
+    ({"client_vpn_client_cidr": "192.168.128.0/24"}, "with a prefix between /12 and /22"),
+    ({"client_vpn_client_cidr": "10.0.0.0/8"}, "client_vpn_client_cidr '10.0.0.0/8' must be an IPv4 network"),
+    (
+        {"client_vpn_client_cidr": "11.0.0.0/22"},
+        "client_vpn_client_cidr '11.0.0.0/22' overlaps the VPC CIDR 11.0.0.0/16",
+    ),
+    ({"client_vpn_dns_servers": ["10.0.0.2", "10.0.0.3", "10.0.0.4"]}, "must list at most 2 IPv4 addresses"),
+    ({"client_vpn_session_timeout_hours": 9}, "client_vpn_session_timeout_hours 9 must be 8, 10, 12 or 24"),
+    ({"client_vpn_transport": "sctp"}, "client_vpn_transport 'sctp' must be udp or tcp"),
+    ({"client_vpn_users": ["alice", "Alice"]}, "client_vpn_users lists alice more than once"),
+    ({"client_vpn_users": ["alice smith"]}, "client_vpn_users 'alice smith' cannot be a certificate CN"),
+    ({"client_vpn_revoked": ["../bob"]}, "client_vpn_revoked '../bob' cannot be a certificate CN"),
+]
+
+
+@pytest.mark.parametrize(("variables", "message"), BAD_INPUT, ids=[str(v) for v, _ in BAD_INPUT])
+def test_bad_input_fails_before_any_mutating_call(emulator, run_playbook, tmp_path, variables, message):
+    emulator.clear_requests()
+    options = {"client_vpn_config_dir": str(tmp_path), **variables}
+    result = run_playbook("site.yml", "--tags", "client_vpn", stage=f"{STAGE}-bad", extra_vars=options)
+    assert result.rc != 0
+    assert message in result.output
+    assert emulator.requests()["mutating"] == 0
+    assert not (tmp_path / "pki").exists()
