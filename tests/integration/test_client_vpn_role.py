@@ -25,6 +25,10 @@ def verify(pki: Path, certificate: Path, *extra: str) -> subprocess.CompletedPro
     return openssl("verify", "-x509_strict", "-CAfile", str(pki / "ca.crt"), *extra, str(certificate))
 
 
+def serial(certificate: Path) -> int:
+    return x509.load_pem_x509_certificate(certificate.read_bytes()).serial_number
+
+
 def block(text: str, tag: str) -> str:
     found = re.search(rf"^<{tag}>\n(.*?)^</{tag}>$", text, re.DOTALL | re.MULTILINE)
     assert found, f"no <{tag}> block"
@@ -141,8 +145,17 @@ def test_client_vpn_converges_revokes_and_tears_down(emulator, run_playbook, tmp
     again = run_playbook("site.yml", "--check", *ROLE, stage=STAGE, extra_vars=options)
     assert again.recap["changed"] == 0, again.output
 
-    # bob leaves the team, carol.d is revoked while still listed.
-    revoking = {**options, "client_vpn_users": ["alice", "carol.d"], "client_vpn_revoked": ["carol.d"]}
+    # bob leaves the team, carol.d is revoked while still listed; and with a renewal threshold longer than the
+    # certificates' remaining life, the server and client certificates (and the CRL) are renewed, keys kept.
+    serials = {name: serial(pki / name) for name in ("ca.crt", "server.crt", "clients/alice.crt")}
+    revoking = {
+        **options,
+        "client_vpn_users": ["alice", "carol.d"],
+        "client_vpn_revoked": ["carol.d"],
+        "client_vpn_renew_days": 900,
+        "client_vpn_cert_valid_days": 1000,
+        "client_vpn_crl_valid_days": 1000,
+    }
     revoked = run_playbook("site.yml", *ROLE, stage=STAGE, extra_vars=revoking)
     assert revoked.rc == 0, revoked.output
     assert sorted(p.name for p in config.glob("*.ovpn")) == ["alice.ovpn"]
@@ -161,6 +174,10 @@ def test_client_vpn_converges_revokes_and_tears_down(emulator, run_playbook, tmp
     assert {name: data for name, data in keys.items() if name in ("ca.key", "server.key", "alice.key")} == {
         path.name: path.read_bytes() for path in pki.rglob("*.key")
     }, "keys are never regenerated"
+    assert serial(pki / "ca.crt") == serials["ca.crt"], "the CA is valid for 3650 days: not renewed"
+    assert serial(pki / "server.crt") != serials["server.crt"]
+    assert serial(pki / "clients/alice.crt") != serials["clients/alice.crt"]
+    assert the_endpoint(emulator)["ServerCertificateArn"] == endpoint["ServerCertificateArn"], "re-imported in place"
     settled = run_playbook("site.yml", *ROLE, stage=STAGE, extra_vars=revoking)
     assert settled.recap["changed"] == 0, settled.output
 
