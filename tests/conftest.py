@@ -92,13 +92,15 @@ class PlaybookRun:
 
 @pytest.fixture
 def run_playbook(emulator: Emulator):
-    """Run a playbook of the collection against the emulator: run_playbook("site.yml", "--check", stage="t1")."""
+    """Run a playbook against the emulator (or whatever listens on ``port``): run_playbook("site.yml", "--check")."""
 
-    def run(playbook: str, *args: str, stage: str = "test", extra_vars: dict | None = None) -> PlaybookRun:
+    def run(
+        playbook: str, *args: str, stage: str = "test", extra_vars: dict | None = None, port: int | None = None
+    ) -> PlaybookRun:
         variables = {"livestack_stage": stage, **(extra_vars or {})}
         path = playbook if os.path.isabs(playbook) else str(ROOT / "playbooks" / playbook)
         command = [str(Path(sys.executable).parent / "ansible-playbook"), path, "-e", json.dumps(variables), *args]
-        env = dict(os.environ, EMULATOR_PORT=str(emulator.port), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
+        env = dict(os.environ, EMULATOR_PORT=str(port or emulator.port), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
         env.setdefault("ANSIBLE_NOCOLOR", "1")
         result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
         return PlaybookRun(result.returncode, result.stdout + result.stderr)
