@@ -97,12 +97,20 @@ def run_playbook(emulator: Emulator):
     def run(
         playbook: str, *args: str, stage: str = "test", extra_vars: dict | None = None, port: int | None = None
     ) -> PlaybookRun:
-        variables = {"livestack_stage": stage, **(extra_vars or {})}
-        path = playbook if os.path.isabs(playbook) else str(ROOT / "playbooks" / playbook)
-        command = [str(Path(sys.executable).parent / "ansible-playbook"), path, "-e", json.dumps(variables), *args]
-        env = dict(os.environ, EMULATOR_PORT=str(port or emulator.port), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
-        env.setdefault("ANSIBLE_NOCOLOR", "1")
+        command, env = playbook_command(playbook, *args, stage=stage, extra_vars=extra_vars, port=port or emulator.port)
         result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
         return PlaybookRun(result.returncode, result.stdout + result.stderr)
 
     return run
+
+
+def playbook_command(
+    playbook: str, *args: str, stage: str, extra_vars: dict | None, port: int
+) -> tuple[list[str], dict[str, str]]:
+    """The ansible-playbook command line and environment for a playbook of the collection."""
+    variables = {"livestack_stage": stage, **(extra_vars or {})}
+    path = playbook if os.path.isabs(playbook) else str(ROOT / "playbooks" / playbook)
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), path, "-e", json.dumps(variables), *args]
+    env = dict(os.environ, EMULATOR_PORT=str(port), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
+    env.setdefault("ANSIBLE_NOCOLOR", "1")
+    return command, env
