@@ -50,12 +50,12 @@ class Emulator:
         )
 
 
-def start_emulator(log_path: Path) -> tuple[subprocess.Popen, Emulator]:
+def start_emulator(log_path: Path, *options: str) -> tuple[subprocess.Popen, Emulator]:
     port_file = log_path.with_suffix(".port")
     port_file.unlink(missing_ok=True)
     log = log_path.open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "livestack_emulator", "--port", "0", "--port-file", str(port_file)],
+        [sys.executable, "-m", "livestack_emulator", "--port", "0", "--port-file", str(port_file), *options],
         stdout=log,
         stderr=subprocess.STDOUT,
     )
