@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import json
+import time
 
 import pytest
 from botocore.exceptions import ClientError
+from conftest import start_emulator
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -338,3 +341,33 @@ def test_acm_reimport_keeps_arn_tags_and_the_imported_chain(world, pki):
     )["CertificateArn"]
     assert again == arn
     assert acm.list_tags_for_certificate(CertificateArn=arn)["Tags"] == [{"Key": "Name", "Value": "server"}]
+
+
+def test_realistic_timing_keeps_an_association_associating(tmp_path, pki):
+    """With --timing, an association stays associating for its scaled AWS minutes (here one second)."""
+    spec = json.dumps({"scale": 0.5, "client_vpn_association": 2})
+    process, timed = start_emulator(tmp_path / "emulator.log", "--timing", spec)
+    try:
+        ec2 = timed.client("ec2")
+        vpc = ec2.create_vpc(CidrBlock="10.44.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.44.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]
+        arn = timed.client("acm").import_certificate(
+            Certificate=pki["server"], PrivateKey=pki["server_key"], CertificateChain=pki["ca"]
+        )["CertificateArn"]
+        endpoint_id = _create({"ec2": ec2, "arn": arn})["ClientVpnEndpointId"]
+        ec2.associate_client_vpn_target_network(ClientVpnEndpointId=endpoint_id, SubnetId=subnet["SubnetId"])
+
+        def status() -> tuple[str, str]:
+            networks = ec2.describe_client_vpn_target_networks(ClientVpnEndpointId=endpoint_id)
+            association = networks["ClientVpnTargetNetworks"][0]["Status"]["Code"]
+            return association, _endpoint(ec2, endpoint_id)["Status"]["Code"]
+
+        seen = [status()]
+        while seen[-1] != ("associated", "available") and len(seen) < 200:
+            time.sleep(0.05)
+            seen.append(status())
+        assert seen[0] == ("associating", "pending-associate")
+        assert seen[-1] == ("associated", "available")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

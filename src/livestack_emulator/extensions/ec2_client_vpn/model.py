@@ -3,19 +3,23 @@
 Time in the emulator is counted in observations: every Describe/Export call that returns a
 resource first moves its pending transitions one step on, so a caller sees what AWS shows
 (``associating`` in the Associate answer, ``associated`` at the next describe) and a waiter
-that polls converges, without sleeping.
+that polls converges, without sleeping. With realistic timing on, an association also stays
+``associating`` for its scaled AWS duration (``client_vpn_association`` in ``timing.py``).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from moto.acm.models import acm_backends
 from moto.ec2.models import ec2_backends
+
+from ... import timing
 
 
 class ApiError(Exception):
@@ -37,8 +41,12 @@ class Association:
     availability_zone: str
     security_groups: list[str]
     status: str = "associating"
+    since: float = field(default_factory=time.monotonic)
 
     def step(self) -> None:
+        # With realistic timing (livestack_emulator.timing) an association takes its AWS minutes.
+        if self.status == "associating" and not timing.current.settled("client_vpn_association", self.since):
+            return
         self.status = {"associating": "associated", "disassociating": "disassociated"}.get(self.status, self.status)
 
     def wire(self, endpoint_id: str) -> dict[str, Any]:
