@@ -1,8 +1,8 @@
 """``python -m livestack_emulator``: the emulator in the foreground, or around a command.
 
-    python -m livestack_emulator --port 5000          serve until Ctrl-C
-    python -m livestack_emulator --port 0 -- CMD ...  serve on a free port, run CMD with
-                                                      EMULATOR_PORT set, stop when CMD ends
+python -m livestack_emulator --port 5000          serve until Ctrl-C
+python -m livestack_emulator --port 0 -- CMD ...  serve on a free port, run CMD with
+                                                  EMULATOR_PORT set, stop when CMD ends
 """
 
 from __future__ import annotations
