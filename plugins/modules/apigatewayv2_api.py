@@ -21,7 +21,7 @@ description:
     a route or an integration.
   - No amazon.aws or community.aws module manages API Gateway v2, hence this one.
 author:
-  - livestack.aws contributors
+  - livestack.aws contributors (@livestack)
 options:
   name:
     description: Name of the API; it identifies the API (two APIs with this name are an error).
@@ -121,8 +121,10 @@ extends_documentation_fragment:
   - amazon.aws.boto3
 attributes:
   check_mode:
+    description: Can run in check mode and return the changed status without modifying the API.
     support: full
   diff_mode:
+    description: Returns the API before and after the change (normalised) with C(--diff).
     support: full
 """
 

@@ -13,7 +13,7 @@ description:
   - Lists the API Gateway v2 APIs (WebSocket and HTTP), or those of a given I(name) or I(api_id),
     each with its integrations, routes and stages in the shape M(livestack.aws.apigatewayv2_api) returns.
 author:
-  - livestack.aws contributors
+  - livestack.aws contributors (@livestack)
 options:
   name:
     description: Only the APIs of this name.
@@ -27,8 +27,10 @@ extends_documentation_fragment:
   - amazon.aws.boto3
 attributes:
   check_mode:
+    description: Only reads; runs the same in check mode.
     support: full
   diff_mode:
+    description: Changes nothing, so has no diff.
     support: none
 """
 
