@@ -13,6 +13,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from . import timing
 from .extensions import Call, Registry, load_all
 from .requests import ApiRequest, classify
 from .websocket_gateway import WebSocketGateway
@@ -93,7 +94,12 @@ class EmulatorApp:
         if command == "health":
             gateway = self.registry.services.get("websocket_gateway")
             return _json(
-                {"status": "ok", "extensions": self.extensions, "websocket_url": getattr(gateway, "url", None)}
+                {
+                    "status": "ok",
+                    "extensions": self.extensions,
+                    "timing": timing.current.describe(),
+                    "websocket_url": getattr(gateway, "url", None),
+                }
             )
         if command == "requests" and request.method == "GET":
             return _json(self.recorder.summary(with_calls=request.args.get("calls") == "1"))
