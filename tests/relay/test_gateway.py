@@ -8,11 +8,12 @@ import time
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from conftest import relay_stub
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from livestack_emulator.websocket_gateway import WebSocketGateway
+
+from .helpers import relay_stub
 
 
 def signed(url: str, secret: str = "testing") -> dict[str, str]:

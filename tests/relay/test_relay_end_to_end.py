@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import deploy_relay, invoke_stub, relay_stub
+
+from .helpers import deploy_relay, invoke_stub, relay_stub
 
 HANDLER = """
 import os

@@ -14,6 +14,7 @@ import json
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -25,7 +26,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-sample_handler = importlib.import_module("sample_handler")  # roles/dev_relay/files, on sys.path via conftest
+from .helpers import FILES  # noqa: E402
+
+if str(FILES) not in sys.path:
+    sys.path.insert(0, str(FILES))
+sample_handler = importlib.import_module("sample_handler")
 
 MARIADBD = shutil.which("mariadbd") or shutil.which("mariadbd", path="/usr/sbin:/usr/local/sbin")
 INSTALL_DB = shutil.which("mariadb-install-db") or shutil.which("mariadb-install-db", path="/usr/bin:/usr/sbin")

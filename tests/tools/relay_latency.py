@@ -16,9 +16,9 @@ import time
 import uuid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "relay"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from conftest import Client, FakeContext, deploy_relay, relay_stub  # noqa: E402
+from relay.helpers import Client, FakeContext, deploy_relay, relay_stub  # noqa: E402
 
 
 class Emulator:
