@@ -108,10 +108,15 @@ class LambdaRunner:
         }
         with self._lock:
             handler = self._handler(function)
-            saved = dict(os.environ)
+            # Only the function's variables are set and put back, so the emulator's own threads never
+            # see an environment without theirs.
+            saved = {name: os.environ.get(name) for name in environment}
             os.environ.update(environment)
             try:
                 return handler(event, Context(function))
             finally:
-                os.environ.clear()
-                os.environ.update(saved)
+                for name, value in saved.items():
+                    if value is None:
+                        os.environ.pop(name, None)
+                    else:
+                        os.environ[name] = value

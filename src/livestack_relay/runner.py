@@ -117,14 +117,15 @@ class HandlerRunner:
 
     def invoke(self, request_id: str, payload: dict[str, Any], deadline_ms: int | None) -> Outcome:
         started = time.perf_counter()
-        saved = dict(os.environ)
-        os.environ.update(
-            {
-                key: value
-                for key, value in (payload.get("environment") or {}).items()
-                if not key.startswith(_LAMBDA_ONLY_VARIABLES)
-            }
-        )
+        # The function's variables, set for the call and put back after it; only those, so the client's
+        # other threads (S3 transfers) never see an environment without the developer's settings.
+        environment = {
+            key: value
+            for key, value in (payload.get("environment") or {}).items()
+            if not key.startswith(_LAMBDA_ONLY_VARIABLES)
+        }
+        saved = {name: os.environ.get(name) for name in environment}
+        os.environ.update(environment)
         try:
             function = self.load()
             context = Context(request_id, payload.get("context") or {}, deadline_ms)
@@ -136,7 +137,10 @@ class HandlerRunner:
         except Exception as error:  # noqa: BLE001 - the stub raises it, as Lambda would
             outcome = Outcome(False, error_shape(error), 0)
         finally:
-            os.environ.clear()
-            os.environ.update(saved)
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
         outcome.milliseconds = (time.perf_counter() - started) * 1000
         return outcome
