@@ -88,7 +88,7 @@ class WebSocket:
                 if not chunk:
                     raise WebSocketError("the server closed the connection during the handshake")
                 response += chunk
-            head, _, rest = response.partition(b"\r\n\r\n")
+            head, _separator, rest = response.partition(b"\r\n\r\n")
             status_line, *header_lines = head.decode("latin-1").split("\r\n")
             status = int(status_line.split()[1])
             if status != 101:
