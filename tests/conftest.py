@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -16,6 +19,9 @@ import boto3
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# Per-developer files (the Client VPN PKI and .ovpn profiles) of test stages stay out of $HOME.
+TEST_CONFIG_ROOT = Path(tempfile.mkdtemp(prefix="livestack-tests-"))
+atexit.register(shutil.rmtree, TEST_CONFIG_ROOT, ignore_errors=True)
 RECAP = re.compile(r"^\S+\s+:\s+(?P<counts>ok=\d+.*)$", re.MULTILINE)
 
 
@@ -108,7 +114,7 @@ def playbook_command(
     playbook: str, *args: str, stage: str, extra_vars: dict | None, port: int
 ) -> tuple[list[str], dict[str, str]]:
     """The ansible-playbook command line and environment for a playbook of the collection."""
-    variables = {"livestack_stage": stage, **(extra_vars or {})}
+    variables = {"livestack_stage": stage, "client_vpn_config_dir": str(TEST_CONFIG_ROOT / stage), **(extra_vars or {})}
     path = playbook if os.path.isabs(playbook) else str(ROOT / "playbooks" / playbook)
     command = [str(Path(sys.executable).parent / "ansible-playbook"), path, "-e", json.dumps(variables), *args]
     env = dict(os.environ, EMULATOR_PORT=str(port), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))

@@ -1,4 +1,4 @@
-"""The network role against the emulator: converge, idempotence, check mode, teardown, bad input."""
+"""The network role (site.yml --tags network) against the emulator: converge, idempotence, check mode, teardown."""
 
 from __future__ import annotations
 
@@ -34,12 +34,12 @@ def test_network_converges_once_and_tears_down_completely(emulator, run_playbook
     options = {"network_nat_per_az": nat_per_az}
 
     emulator.clear_requests()
-    check = run_playbook("site.yml", "--check", stage=stage, extra_vars=options)
+    check = run_playbook("site.yml", "--tags", "network", "--check", stage=stage, extra_vars=options)
     assert check.rc == 0, check.output
     assert check.recap["changed"] > 0
     assert emulator.requests()["mutating"] == 0
 
-    first = run_playbook("site.yml", stage=stage, extra_vars=options)
+    first = run_playbook("site.yml", "--tags", "network", stage=stage, extra_vars=options)
     assert first.rc == 0, first.output
     assert first.recap["changed"] > 0
     created = stage_resources(emulator, stage)
@@ -55,23 +55,23 @@ def test_network_converges_once_and_tears_down_completely(emulator, run_playbook
     }
 
     emulator.clear_requests()
-    second = run_playbook("site.yml", "--diff", stage=stage, extra_vars=options)
+    second = run_playbook("site.yml", "--tags", "network", "--diff", stage=stage, extra_vars=options)
     assert second.rc == 0, second.output
     assert second.recap["changed"] == 0
     assert emulator.requests()["mutating"] == 0
     assert stage_resources(emulator, stage) == created
 
-    converged_check = run_playbook("site.yml", "--check", stage=stage, extra_vars=options)
+    converged_check = run_playbook("site.yml", "--tags", "network", "--check", stage=stage, extra_vars=options)
     assert converged_check.recap["changed"] == 0, converged_check.output
 
-    down = run_playbook("teardown.yml", stage=stage, extra_vars=options)
+    down = run_playbook("teardown.yml", "--tags", "network", stage=stage, extra_vars=options)
     assert down.rc == 0, down.output
     assert {kind: ids for kind, ids in stage_resources(emulator, stage).items() if ids} == {}
 
 
 def test_security_groups_open_mysql_to_app_and_vpn_only(emulator, run_playbook):
     stage = f"{STAGE}-sg"
-    assert run_playbook("site.yml", stage=stage).rc == 0
+    assert run_playbook("site.yml", "--tags", "network", stage=stage).rc == 0
     try:
         ec2 = emulator.client("ec2")
         groups = {
@@ -103,4 +103,4 @@ def test_security_groups_open_mysql_to_app_and_vpn_only(emulator, run_playbook):
         assert default_route[f"livestack-{stage}-public"]["GatewayId"].startswith("igw-")
         assert default_route[f"livestack-{stage}-private-a"]["NatGatewayId"].startswith("nat-")
     finally:
-        assert run_playbook("teardown.yml", stage=stage).rc == 0
+        assert run_playbook("teardown.yml", "--tags", "network", stage=stage).rc == 0
