@@ -103,7 +103,7 @@ def _matches(version: EngineVersion, params: dict[str, str], filters: dict[str, 
             if params.get("DBParameterGroupFamily")
             else filters.get("db-parameter-group-family")
         ),
-        "status": filters.get("status", {"available"}),
+        "status": filters.get("status", None if params.get("IncludeAll") == "true" else {"available"}),
         "engine-mode": filters.get("engine-mode"),
     }
     actual = {
