@@ -22,7 +22,7 @@ description:
   - Create the cluster with M(amazon.aws.rds_cluster) first, then run this module before adding
     C(db.serverless) instances (AWS requires the scaling configuration before them).
 author:
-  - livestack developers
+  - livestack developers (@livestack)
 options:
   cluster_identifier:
     description:

@@ -13,10 +13,10 @@ short_description: The Aurora Serverless v2 scaling configuration of a DB cluste
 description:
   - Returns the C(ServerlessV2ScalingConfiguration) of an Aurora DB cluster and the capacity range that its
     engine version supports (C(DescribeDBEngineVersions), C(ServerlessV2FeaturesSupport)).
-  - With O(engine_version) instead of O(cluster_identifier), returns only what that engine version supports:
+  - With O(engine_version) instead of O(cluster_identifier), returns only what that engine version supports, so that
     a role can check its capacity range before it creates anything.
 author:
-  - livestack developers
+  - livestack developers (@livestack)
 options:
   cluster_identifier:
     description:

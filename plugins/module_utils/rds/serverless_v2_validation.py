@@ -57,9 +57,10 @@ def capacity_errors(
     max_capacity: float | None,
     seconds_until_auto_pause: int | None = None,
     supported: SupportedCapacity | None = None,
-    names: Mapping[str, str] = OPTION_NAMES,
+    names: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Check a capacity range; without ``supported`` only the rules that hold for every engine version."""
+    names = {**OPTION_NAMES, **(names or {})}
     errors = []
     for key, value in (("min_capacity", min_capacity), ("max_capacity", max_capacity)):
         if value is None:
