@@ -102,6 +102,11 @@ scaling_configuration:
   returned: always
   type: dict
   sample: {"min_capacity": 0.0, "max_capacity": 16.0, "seconds_until_auto_pause": 300}
+db_parameter_group_family:
+  description: The parameter group family of the engine version (empty when the version is unknown).
+  returned: always
+  type: str
+  sample: aurora-mysql8.0
 serverless_v2_supported:
   description: Whether the engine version supports Serverless v2 at all.
   returned: always
@@ -142,7 +147,7 @@ def describe(client: Any, params: dict) -> dict:
         cluster = describe_db_cluster(client, params["cluster_identifier"].lower())
         if cluster is None:
             result.update(engine_version_found=False, serverless_v2_supported=False)
-            result.update(supported_capacity={}, exportable_log_types=[])
+            result.update(supported_capacity={}, exportable_log_types=[], db_parameter_group_family="")
             return result
         engine, version = cluster["Engine"], cluster["EngineVersion"]
         result.update(
@@ -160,6 +165,7 @@ def describe(client: Any, params: dict) -> dict:
         serverless_v2_supported=supported is not None,
         supported_capacity=supported.as_dict() if supported else {},
         exportable_log_types=(described or {}).get("ExportableLogTypes", []),
+        db_parameter_group_family=(described or {}).get("DBParameterGroupFamily", ""),
     )
     return result
 
