@@ -1,6 +1,8 @@
-"""Cluster parameter groups list their family's engine defaults; cluster instances report the cluster's subnet group."""
+"""Emulator fixes for the aurora role: cluster parameter defaults, cluster instances' subnet group, deleted secrets."""
 
 from __future__ import annotations
+
+import pytest
 
 
 def test_new_cluster_parameter_group_lists_engine_defaults_and_user_changes(emulator):
@@ -63,3 +65,17 @@ def test_cluster_instance_reports_the_clusters_subnet_group(emulator):
         rds.delete_db_instance(DBInstanceIdentifier="inherit-1", SkipFinalSnapshot=True)
         rds.delete_db_cluster(DBClusterIdentifier="inherit", SkipFinalSnapshot=True)
         rds.delete_db_subnet_group(DBSubnetGroupName="sng-inherit")
+
+
+def test_reading_a_secret_scheduled_for_deletion_fails_in_aws_words(emulator):
+    secrets = emulator.client("secretsmanager")
+    secrets.create_secret(Name="deleted-soon", SecretString="{}")
+    assert secrets.get_secret_value(SecretId="deleted-soon")["SecretString"] == "{}"
+    secrets.delete_secret(SecretId="deleted-soon", RecoveryWindowInDays=7)
+    try:
+        with pytest.raises(secrets.exceptions.InvalidRequestException, match="marked for deletion"):
+            secrets.get_secret_value(SecretId="deleted-soon")
+    finally:
+        secrets.delete_secret(SecretId="deleted-soon", ForceDeleteWithoutRecovery=True)
+    with pytest.raises(secrets.exceptions.ResourceNotFoundException):
+        secrets.get_secret_value(SecretId="never-existed")
