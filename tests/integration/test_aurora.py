@@ -1,4 +1,7 @@
-"""The aurora role against the emulator: check mode, converge, idempotence, facts, teardown, secrecy, bad input."""
+"""The aurora role against the emulator: check mode, converge, idempotence, facts, teardown, secrecy.
+
+Its bad input is in the catalogue, bad_inputs.yml (test_bad_input.py).
+"""
 
 from __future__ import annotations
 
@@ -127,36 +130,3 @@ def test_aurora_converges_once_publishes_its_facts_hides_its_password_and_tears_
             "teardown.yml", "--tags", "network,aurora", stage=STAGE, extra_vars={"aurora_skip_final_snapshot": True}
         )
         assert cleanup.rc == 0, cleanup.output[-5000:]
-
-
-BAD_INPUT = [
-    ({"aurora_min_capacity": 0.7}, "aurora_min_capacity 0.7 must be a non-negative multiple of 0.5 ACU"),
-    (
-        {"aurora_engine_version": "8.0.mysql_aurora.3.05.2", "aurora_min_capacity": 0, "aurora_max_capacity": 200},
-        "aurora_max_capacity 200 is above the 128 ACU that engine version 8.0.mysql_aurora.3.05.2 allows; "
-        "aurora_min_capacity 0 (scale to zero) needs an engine version with auto-pause",
-    ),
-    (
-        {"aurora_min_capacity": 0, "aurora_seconds_until_auto_pause": 100, "aurora_name_prefix": "live--stack"},
-        "cluster identifier (from aurora_name_prefix) 'live--stack-aurora' must not contain two consecutive hyphens;"
-        " aurora_seconds_until_auto_pause 100 must be between 300 and 86400 seconds",
-    ),
-    (
-        {"aurora_master_username": "rdsadmin", "aurora_master_password": "p@ssword-long"},
-        "aurora_master_username 'rdsadmin' is a reserved word of RDS or MySQL;"
-        " aurora_master_password must not contain '/', '\"', '@' or a space",
-    ),
-    ({"aurora_log_exports": ["audit", "slow-query"]}, "aurora_log_exports has an unknown log type 'slow-query'"),
-    ({"aurora_engine_version": "5.7.mysql_aurora.2.11.2"}, "has no Serverless v2"),
-]
-
-
-@pytest.mark.playbook
-@pytest.mark.parametrize(("variables", "message"), BAD_INPUT, ids=[str(v) for v, _ in BAD_INPUT])
-def test_bad_input_fails_before_any_mutating_call(emulator, run_playbook, variables, message):
-    emulator.clear_requests()
-    result = run_playbook("site.yml", "--tags", "aurora", stage=f"{STAGE}-bad", extra_vars=variables)
-    assert result.rc != 0
-    assert message in result.output
-    assert emulator.requests()["mutating"] == 0
-    assert "p@ssword-long" not in result.output
