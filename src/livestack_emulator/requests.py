@@ -44,8 +44,13 @@ def _flat_query(raw: str) -> dict[str, str]:
 
 
 @functools.cache
-def _rest_operations(model_name: str) -> tuple[tuple[str, re.Pattern[str], int, str], ...]:
-    """(method, path regex, literal length, operation) for every operation of a REST model."""
+def _rest_operations(model_name: str) -> tuple[tuple[str, re.Pattern[str], int, str, frozenset[str]], ...]:
+    """(method, path regex, literal length, operation, query keys it requires) for every operation of a REST model.
+
+    S3 tells many operations apart by a query key alone (``GET /{Bucket}?encryption`` is GetBucketEncryption,
+    ``GET /{Bucket}?session`` CreateSession): an operation whose URI names query keys matches only a request
+    that carries them, and wins over one that names none.
+    """
     try:
         model = botocore.session.get_session().get_service_model(model_name)
     except Exception:  # noqa: BLE001 - an unknown model simply matches nothing
@@ -53,23 +58,26 @@ def _rest_operations(model_name: str) -> tuple[tuple[str, re.Pattern[str], int, 
     operations = []
     for name in model.operation_names:
         http = model.operation_model(name).http
-        uri = http.get("requestUri", "/").split("?", 1)[0]
+        uri, _, query = http.get("requestUri", "/").partition("?")
+        required = frozenset(key.split("=", 1)[0] for key in query.split("&") if key)
         pattern = ""
         for part in re.split(r"(\{[^}]+\})", uri):
             if part.startswith("{"):
                 pattern += ".+" if part.endswith("+}") else "[^/]+"
             else:
                 pattern += re.escape(part)
-        literal = len(re.sub(r"\{[^}]+\}", "", uri))
-        operations.append((http.get("method", "POST"), re.compile(f"^{pattern}/?$"), literal, name))
+        literal = len(re.sub(r"\{[^}]+\}", "", uri)) + sum(len(key) for key in required)
+        operations.append((http.get("method", "POST"), re.compile(f"^{pattern}/?$"), literal, name, required))
     return tuple(operations)
 
 
-def _rest_action(models: tuple[str, ...], method: str, path: str) -> str | None:
+def _rest_action(models: tuple[str, ...], method: str, path: str, query: frozenset[str] = frozenset()) -> str | None:
     best: tuple[int, str] | None = None
     for model_name in models:
-        for op_method, regex, literal, name in _rest_operations(model_name):
-            if op_method == method and regex.match(path) and (best is None or literal > best[0]):
+        for op_method, regex, literal, name, required in _rest_operations(model_name):
+            if op_method != method or not required <= query or not regex.match(path):
+                continue
+            if best is None or literal > best[0]:
                 best = (literal, name)
         if best:
             return best[1]
@@ -99,5 +107,5 @@ def classify(environ: dict, body: bytes) -> ApiRequest:
     if service == "apigateway" and path.startswith("/v2/"):
         service = "apigatewayv2"  # both API Gateway versions sign as "apigateway"
     if not action and service:
-        action = _rest_action(_SIGNING_TO_MODELS.get(service, (service,)), method, path)
+        action = _rest_action(_SIGNING_TO_MODELS.get(service, (service,)), method, path, frozenset(query))
     return ApiRequest(service=service, region=region, action=action, method=method, path=path, params=params)

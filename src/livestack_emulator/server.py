@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import threading
 from collections import Counter
 from typing import Any
@@ -15,6 +16,7 @@ from werkzeug.wrappers import Request, Response
 from . import timing
 from .extensions import Call, Registry, load_all
 from .requests import ApiRequest, classify
+from .websocket_gateway import WebSocketGateway
 
 CONTROL_PREFIX = "/_livestack/"
 
@@ -90,7 +92,15 @@ class EmulatorApp:
     def _control(self, request: Request) -> Response:
         command = request.path[len(CONTROL_PREFIX) :].strip("/")
         if command == "health":
-            return _json({"status": "ok", "extensions": self.extensions, "timing": timing.current.describe()})
+            gateway = self.registry.services.get("websocket_gateway")
+            return _json(
+                {
+                    "status": "ok",
+                    "extensions": self.extensions,
+                    "timing": timing.current.describe(),
+                    "websocket_url": getattr(gateway, "url", None),
+                }
+            )
         if command == "requests" and request.method == "GET":
             return _json(self.recorder.summary(with_calls=request.args.get("calls") == "1"))
         if command == "requests" and request.method == "DELETE":
@@ -108,7 +118,14 @@ def _json(payload: object, status: int = 200) -> Response:
 
 def serve(host: str, port: int, ready: Any = None) -> None:
     """Serve until interrupted; ``ready(port)`` is called once the socket listens."""
-    server = make_server(host, port, EmulatorApp(), threaded=True, request_handler=MotoRequestHandler)
+    app = EmulatorApp()
+    server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    # The WebSocket APIs are served on a port of their own (LIVESTACK_WEBSOCKET_PORT, default a free one).
+    gateway = WebSocketGateway(
+        host, int(os.environ.get("LIVESTACK_WEBSOCKET_PORT", "0")), f"http://{host}:{server.server_port}"
+    )
+    gateway.start()
+    app.registry.services["websocket_gateway"] = gateway
     if ready:
         ready(server.server_port)
     try:

@@ -51,6 +51,8 @@ class Registry:
         self._actions: dict[tuple[str, str], Handler] = {}
         self._routes: list[tuple[str, str, re.Pattern[str], Handler]] = []
         self._resets: list[Callable[[], None]] = []
+        # Servers running beside the HTTP API that extensions reach (the WebSocket gateway), by name.
+        self.services: dict[str, object] = {}
 
     def action(self, service: str, action: str) -> Callable[[Handler], Handler]:
         def decorate(handler: Handler) -> Handler:

@@ -1,0 +1,252 @@
+"""The relay: the Lambda handlers of the WebSocket API's routes ($connect, $disconnect, $default).
+
+A registry in DynamoDB (one table per stage, items expire through the table's TTL attribute
+``expiresAt``; reads ignore expired items since DynamoDB deletes them only eventually):
+
+- ``client#<stage>#<developer>``: the connection of the developer's ``livestack-relay`` client;
+  a newer client replaces an older one, which is told so and disconnected;
+- ``conn#<connection id>``: what each connection is (client or stub), to clean up on $disconnect;
+- ``pending#<client connection id>`` / ``<request id>``: invocations sent to a client and not yet
+  answered, so that a client that leaves mid-call fails its stubs at once.
+
+Messages (JSON, ``action`` selects the route; all go to $default): ``invoke`` from a stub,
+``result`` and ``ping`` from a client. Payloads stay opaque here: the stub and the client put
+what does not fit in a 128 KB message into S3 and send its location.
+
+Environment: LIVESTACK_RELAY_TABLE, LIVESTACK_RELAY_STAGE; AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI
+overrides the @connections endpoint (the local emulator's gateway).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import time
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+CLIENT_TTL = 3 * 3600  # longer than API Gateway's 2 h connection limit; keep-alives refresh it
+PENDING_TTL = 15 * 60  # Lambda's longest timeout
+DEVELOPER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+
+
+@functools.lru_cache(maxsize=8)
+def _table(name: str) -> Any:
+    return boto3.resource("dynamodb").Table(name)
+
+
+@functools.lru_cache(maxsize=8)
+def _connections(endpoint: str) -> Any:
+    return boto3.client("apigatewaymanagementapi", endpoint_url=endpoint)
+
+
+def _context(event: dict[str, Any]) -> tuple[Any, Any, str, str]:
+    """(table, @connections client, stage, this connection's id) for an event."""
+    request = event["requestContext"]
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI") or (
+        f"https://{request['domainName']}/{request['stage']}"
+    )
+    return (
+        _table(os.environ["LIVESTACK_RELAY_TABLE"]),
+        _connections(endpoint),
+        os.environ["LIVESTACK_RELAY_STAGE"],
+        request["connectionId"],
+    )
+
+
+def _post(connections: Any, connection_id: str, message: dict[str, Any]) -> bool:
+    """Send to a connection; False when it is gone (410)."""
+    try:
+        connections.post_to_connection(ConnectionId=connection_id, Data=json.dumps(message).encode())
+        return True
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "GoneException":
+            return False
+        raise
+
+
+def _key(pk: str, sk: str = "-") -> dict[str, str]:
+    return {"pk": pk, "sk": sk}
+
+
+def _live(item: dict[str, Any] | None) -> dict[str, Any] | None:
+    return item if item and int(item.get("expiresAt", 0)) > time.time() else None
+
+
+def _response(status: int, body: str = "") -> dict[str, Any]:
+    return {"statusCode": status, "body": body}
+
+
+def on_connect(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    table, connections, stage, connection_id = _context(event)
+    query = event.get("queryStringParameters") or {}
+    role, developer = query.get("role"), query.get("developer", "")
+    if query.get("stage", stage) != stage:
+        return _response(400, f"this relay serves stage {stage}, not {query.get('stage')}")
+    if role not in ("client", "stub") or not DEVELOPER_NAME.match(developer):
+        return _response(400, "role=client|stub and developer=<name> are required")
+    now = int(time.time())
+    identity = (event["requestContext"].get("identity") or {}).get("userArn") or ""
+    table.put_item(
+        Item={**_key(f"conn#{connection_id}"), "role": role, "developer": developer, "expiresAt": now + CLIENT_TTL}
+    )
+    if role == "client":
+        previous = table.put_item(
+            Item={
+                **_key(f"client#{stage}#{developer}"),
+                "connectionId": connection_id,
+                "identity": identity,
+                "expiresAt": now + CLIENT_TTL,
+            },
+            ReturnValues="ALL_OLD",
+        ).get("Attributes")
+        if _live(previous) and previous["connectionId"] != connection_id:
+            _post(connections, previous["connectionId"], {"type": "replaced", "by": identity or connection_id})
+            try:
+                connections.delete_connection(ConnectionId=previous["connectionId"])
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "GoneException":
+                    raise
+    return _response(200)
+
+
+def on_disconnect(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    table, connections, stage, connection_id = _context(event)
+    item = table.delete_item(Key=_key(f"conn#{connection_id}"), ReturnValues="ALL_OLD").get("Attributes")
+    if not item or item.get("role") != "client":
+        return _response(200)
+    try:
+        table.delete_item(
+            Key=_key(f"client#{stage}#{item['developer']}"),
+            ConditionExpression="connectionId = :id",
+            ExpressionAttributeValues={":id": connection_id},
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise  # a newer client already holds the registry entry: leave it
+    pending = table.query(
+        KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": f"pending#{connection_id}"}
+    ).get("Items", [])
+    for invocation in pending:
+        _post(
+            connections,
+            invocation["stubConnectionId"],
+            {
+                "type": "error",
+                "reason": "client-gone",
+                "requestId": invocation["sk"],
+                "message": f"the livestack-relay client of {item['developer']} disconnected during the invocation",
+            },
+        )
+        table.delete_item(Key=_key(invocation["pk"], invocation["sk"]))
+    return _response(200)
+
+
+def on_message(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    table, connections, stage, connection_id = _context(event)
+    try:
+        message = json.loads(event.get("body") or "")
+        action = message["action"]
+    except (ValueError, TypeError, KeyError):
+        _post(
+            connections,
+            connection_id,
+            {"type": "error", "reason": "bad-message", "message": "expected JSON with action"},
+        )
+        return _response(400)
+    if action == "invoke":
+        _invoke(table, connections, stage, connection_id, message)
+    elif action == "result":
+        _result(table, connections, connection_id, message)
+    elif action == "ping":
+        _ping(table, connections, stage, connection_id, message)
+    else:
+        _post(
+            connections,
+            connection_id,
+            {"type": "error", "reason": "bad-message", "message": f"unknown action {action}"},
+        )
+    return _response(200)
+
+
+def _invoke(table: Any, connections: Any, stage: str, stub_id: str, message: dict[str, Any]) -> None:
+    request_id, developer = str(message.get("requestId")), str(message.get("developer"))
+
+    def fail(reason: str, text: str) -> None:
+        _post(connections, stub_id, {"type": "error", "reason": reason, "requestId": request_id, "message": text})
+
+    if message.get("stage") != stage:
+        return fail("wrong-stage", f"this relay serves stage {stage}, not {message.get('stage')}")
+    client = _live(table.get_item(Key=_key(f"client#{stage}#{developer}")).get("Item"))
+    if not client:
+        return fail(
+            "no-client",
+            f"no livestack-relay client is connected for stage {stage}, developer {developer}: "
+            f"start `livestack-relay --stage {stage} --developer {developer} module:function`",
+        )
+    client_id = client["connectionId"]
+    table.put_item(
+        Item={
+            **_key(f"pending#{client_id}", request_id),
+            "stubConnectionId": stub_id,
+            "expiresAt": int(time.time()) + PENDING_TTL,
+        }
+    )
+    forwarded = {
+        "type": "invoke",
+        "requestId": request_id,
+        "deadlineMs": message.get("deadlineMs"),
+        "bucket": message.get("bucket"),
+        "payload": message.get("payload"),
+    }
+    if not _post(connections, client_id, forwarded):
+        table.delete_item(Key=_key(f"pending#{client_id}", request_id))
+        table.delete_item(
+            Key=_key(f"client#{stage}#{developer}"),
+            ConditionExpression="connectionId = :id",
+            ExpressionAttributeValues={":id": client_id},
+        )
+        return fail("client-gone", f"the livestack-relay client of {developer} has gone (its connection closed)")
+    _post(connections, stub_id, {"type": "ack", "requestId": request_id})
+    return None
+
+
+def _result(table: Any, connections: Any, client_id: str, message: dict[str, Any]) -> None:
+    request_id = str(message.get("requestId"))
+    # Only the client the invocation went to may answer it; deleting the pending item checks and cleans up at once.
+    pending = table.delete_item(Key=_key(f"pending#{client_id}", request_id), ReturnValues="ALL_OLD").get("Attributes")
+    if not pending:
+        _post(connections, client_id, {"type": "error", "reason": "unknown-request", "requestId": request_id})
+        return
+    _post(
+        connections,
+        pending["stubConnectionId"],
+        {"type": "result", "requestId": request_id, "ok": bool(message.get("ok")), "payload": message.get("payload")},
+    )
+
+
+def _ping(table: Any, connections: Any, stage: str, client_id: str, message: dict[str, Any]) -> None:
+    """A client's keep-alive: resets API Gateway's idle timer and extends the registry's TTL."""
+    expires = int(time.time()) + CLIENT_TTL
+    conn = table.get_item(Key=_key(f"conn#{client_id}")).get("Item")
+    if conn and conn.get("role") == "client":
+        table.update_item(
+            Key=_key(f"conn#{client_id}"),
+            UpdateExpression="SET expiresAt = :e",
+            ExpressionAttributeValues={":e": expires},
+        )
+        try:
+            table.update_item(
+                Key=_key(f"client#{stage}#{conn['developer']}"),
+                UpdateExpression="SET expiresAt = :e",
+                ConditionExpression="connectionId = :id",
+                ExpressionAttributeValues={":e": expires, ":id": client_id},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise  # a newer client holds the registry entry: this one has been told it was replaced
+    _post(connections, client_id, {"type": "pong", "id": message.get("id")})

@@ -1,0 +1,71 @@
+"""The API Gateway management API (@connections) of the local WebSocket gateway, and its endpoint.
+
+PostToConnection, GetConnection and DeleteConnection (botocore ``apigatewaymanagementapi``, signed
+as ``execute-api``) reach the connections of ``websocket_gateway``: 410 GoneException for an
+unknown or closed connection, 413 PayloadTooLargeException above 128 KB. WebSocket APIs report
+the gateway's local URL as their ``ApiEndpoint`` (``ws://127.0.0.1:<port>/<api id>``), so a client
+appends ``/<stage>`` exactly as it does to ``wss://<api id>.execute-api.<region>.amazonaws.com``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote
+
+from moto.apigatewayv2.models import Api
+from werkzeug.wrappers import Response
+
+from ..protocol import json_error, json_response
+from ..websocket_gateway import MESSAGE_LIMIT, Gone
+from . import Call, Registry
+
+_CONNECTION = r"(?:/[^/]+)?/@connections/(?P<connection_id>[^/]+)"
+
+
+def register(registry: Registry) -> None:
+    def gateway() -> Any:
+        return registry.services.get("websocket_gateway")
+
+    def gone(connection_id: str) -> Response:
+        return json_error("GoneException", f"connection {connection_id} is gone", status=410)
+
+    @registry.route("execute-api", "POST", _CONNECTION)
+    def post_to_connection(call: Call) -> Response:
+        connection_id = unquote(call.path_args["connection_id"])
+        if len(call.body) > MESSAGE_LIMIT:
+            return json_error("PayloadTooLargeException", f"data of {len(call.body)} bytes exceeds 131072", 413)
+        try:
+            gateway().post(connection_id, call.body)
+        except Gone:
+            return gone(connection_id)
+        return Response(status=200)
+
+    @registry.route("execute-api", "GET", _CONNECTION)
+    def get_connection(call: Call) -> Response:
+        connection_id = unquote(call.path_args["connection_id"])
+        try:
+            return json_response(gateway().describe(connection_id))
+        except Gone:
+            return gone(connection_id)
+
+    @registry.route("execute-api", "DELETE", _CONNECTION)
+    def delete_connection(call: Call) -> Response:
+        connection_id = unquote(call.path_args["connection_id"])
+        try:
+            gateway().delete(connection_id)
+        except Gone:
+            return gone(connection_id)
+        return Response(status=204)
+
+    original_to_json = Api.to_json
+
+    def to_json(api: Api) -> dict[str, Any]:
+        data = original_to_json(api)
+        local = gateway()
+        if local is not None and api.protocol_type == "WEBSOCKET":
+            data["apiEndpoint"] = f"{local.url}/{api.api_id}"
+        return data
+
+    if not getattr(Api.to_json, "livestack_patched", False):
+        to_json.livestack_patched = True
+        Api.to_json = to_json

@@ -1,0 +1,1 @@
+"""livestack-relay: run a Lambda function's handler on this machine, invoked through the stage's relay."""

@@ -1,0 +1,167 @@
+"""Helpers of the relay tests: a relay stage deployed with boto3, the stub called as Lambda calls it, clients."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FILES = ROOT / "roles" / "dev_relay" / "files"
+sys.path.insert(0, str(FILES))
+
+build_zip = importlib.import_module("build_zip")
+relay_stub = importlib.import_module("relay_stub")
+
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+
+
+@dataclass
+class RelayStage:
+    stage: str
+    url: str
+    bucket: str
+    table: str
+    api_id: str
+    emulator_url: str
+    developer: str = "alice"
+    clients: list[subprocess.Popen] = field(default_factory=list)
+
+    def environment(self, developer: str | None = None) -> dict[str, str]:
+        return {
+            "LIVESTACK_RELAY_URL": self.url,
+            "LIVESTACK_RELAY_STAGE": self.stage,
+            "LIVESTACK_RELAY_DEVELOPER": developer or self.developer,
+            "LIVESTACK_RELAY_BUCKET": self.bucket,
+        }
+
+
+def deploy_relay(emulator, stage: str) -> RelayStage:
+    """What the dev_relay role creates, made directly: table, bucket, relay functions, WebSocket API."""
+    prefix = f"livestack-{stage}"
+    iam, dynamodb, s3 = emulator.client("iam"), emulator.client("dynamodb"), emulator.client("s3")
+    lambda_, apis = emulator.client("lambda"), emulator.client("apigatewayv2")
+    role = iam.create_role(RoleName=f"{prefix}-relay", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    dynamodb.create_table(
+        TableName=f"{prefix}-relay",
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    s3.create_bucket(Bucket=f"{prefix}-relay-payloads")
+    code = build_zip.zip_bytes([FILES / "relay_routes.py"])
+    api = apis.create_api(
+        Name=f"{prefix}-relay", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action"
+    )
+    for route_key, function in (
+        ("$connect", "on_connect"),
+        ("$disconnect", "on_disconnect"),
+        ("$default", "on_message"),
+    ):
+        arn = lambda_.create_function(
+            FunctionName=f"{prefix}-relay-{function.replace('_', '-')}",
+            Runtime="python3.12",
+            Role=role,
+            Handler=f"relay_routes.{function}",
+            Code={"ZipFile": code},
+            Timeout=10,
+            Environment={"Variables": {"LIVESTACK_RELAY_TABLE": f"{prefix}-relay", "LIVESTACK_RELAY_STAGE": stage}},
+        )["FunctionArn"]
+        integration = apis.create_integration(
+            ApiId=api["ApiId"],
+            IntegrationType="AWS_PROXY",
+            IntegrationUri=f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{arn}/invocations",
+        )["IntegrationId"]
+        apis.create_route(
+            ApiId=api["ApiId"],
+            RouteKey=route_key,
+            Target=f"integrations/{integration}",
+            AuthorizationType="AWS_IAM" if route_key == "$connect" else "NONE",
+        )
+    apis.create_stage(ApiId=api["ApiId"], StageName=stage)
+    endpoint = apis.get_api(ApiId=api["ApiId"])["ApiEndpoint"]
+    return RelayStage(
+        stage, f"{endpoint}/{stage}", f"{prefix}-relay-payloads", f"{prefix}-relay", api["ApiId"], emulator.url
+    )
+
+
+class FakeContext:
+    """What the Lambda runtime passes the handler."""
+
+    def __init__(self, timeout: float = 10.0) -> None:
+        self.aws_request_id = str(uuid.uuid4())
+        self.function_name = "livestack-test-app"
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:livestack-test-app"
+        self.memory_limit_in_mb = "128"
+        self.log_group_name = "/aws/lambda/livestack-test-app"
+        self.log_stream_name = "stream"
+        self._deadline = time.monotonic() + timeout
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self._deadline - time.monotonic()) * 1000)
+
+
+def invoke_stub(stage: RelayStage, event, monkeypatch, developer: str | None = None, timeout: float = 10.0):
+    """Call the stub's handler as the Lambda runtime does, with the stage's environment."""
+    for name, value in stage.environment(developer).items():
+        monkeypatch.setenv(name, value)
+    return relay_stub.handler(event, FakeContext(timeout))
+
+
+class Client:
+    """A ``python -m livestack_relay`` process and its output."""
+
+    def __init__(self, stage: RelayStage, handler: str, path: Path, developer: str, log: Path) -> None:
+        self.log = log
+        env = dict(
+            os.environ,
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_ENDPOINT_URL=stage.emulator_url,
+            AWS_REGION="us-east-1",
+            PYTHONUNBUFFERED="1",
+        )
+        env.pop("AWS_PROFILE", None)
+        command = [sys.executable, "-m", "livestack_relay", handler, "--url", stage.url, "--stage", stage.stage]
+        command += ["--developer", developer, "--path", str(path)]
+        self.process = subprocess.Popen(command, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+    def wait_for(self, text: str, count: int = 1, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.output().count(text) < count:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} not seen {count} times; client output:\n{self.output()}")
+            time.sleep(0.05)
+
+    def wait_for_file(self, path: Path, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not path.exists():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"{path} never appeared; client output:\n{self.output()}")
+            time.sleep(0.05)
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(2)  # SIGINT, as Ctrl-C
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
