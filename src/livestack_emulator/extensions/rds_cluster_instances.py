@@ -1,0 +1,34 @@
+"""RDS CreateDBInstance in an Aurora cluster: the instance reports the cluster's DB subnet group.
+
+On AWS an Aurora instance lives in its cluster's DB subnet group, and DescribeDBInstances shows
+that group as the instance's ``DBSubnetGroup`` (the botocore ``DBInstance`` shape). moto 5.2.5
+leaves ``DBSubnetGroup`` out for an instance created without ``DBSubnetGroupName``, which the
+CreateDBInstance of a cluster member normally is, and amazon.aws's rds_instance then fails with
+KeyError 'DBSubnetGroup' on every run after the first. This extension lets the instance inherit
+the group of its cluster when none is given.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.rds import models as rds_models
+
+from . import Registry
+
+
+def register(registry: Registry) -> None:
+    backend_class = rds_models.RDSBackend
+    if getattr(backend_class, "_livestack_cluster_subnet_group", False):
+        return
+    original = backend_class.create_db_instance
+
+    def create_db_instance(self: Any, db_kwargs: dict[str, Any]) -> Any:
+        cluster = self.clusters.get(db_kwargs.get("db_cluster_identifier") or "")
+        group = getattr(cluster, "db_subnet_group", None) if cluster is not None else None
+        if group and not db_kwargs.get("db_subnet_group_name") and group in self.subnet_groups:
+            db_kwargs = {**db_kwargs, "db_subnet_group_name": group}
+        return original(self, db_kwargs)
+
+    backend_class.create_db_instance = create_db_instance
+    backend_class._livestack_cluster_subnet_group = True
