@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: livestack.aws contributors
 # Apache License 2.0 (see LICENSE)
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: livestack.aws contributors
 # Apache License 2.0 (see LICENSE)
 """The module class of livestack.aws: amazon.aws's, with our collection name in the user agent."""

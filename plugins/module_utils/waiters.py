@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: livestack.aws contributors
 # Apache License 2.0 (see LICENSE)
 """One poll loop for the states that botocore has no waiter for (Client VPN, RDS Proxy, ...).
@@ -11,7 +10,8 @@ polls until ready, fails at once on a failed state, and fails with the last stat
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 WAIT_ARG_SPEC = dict(
     wait=dict(type="bool", default=True),
@@ -28,7 +28,7 @@ class WaitFailed(Exception):
 def wait_for(
     describe: Callable[[], Any],
     ready: Callable[[Any], bool],
-    failed: Optional[Callable[[Any], Optional[str]]] = None,
+    failed: Callable[[Any], str | None] | None = None,
     timeout: int = 900,
     delay: float = 5,
     what: str = "resource",

@@ -1,13 +1,14 @@
 """``python -m livestack_emulator``: the emulator in the foreground, or around a command.
 
-    python -m livestack_emulator --port 5000          serve until Ctrl-C
-    python -m livestack_emulator --port 0 -- CMD ...  serve on a free port, run CMD with
-                                                      EMULATOR_PORT set, stop when CMD ends
+python -m livestack_emulator --port 5000          serve until Ctrl-C
+python -m livestack_emulator --port 0 -- CMD ...  serve on a free port, run CMD with
+                                                  EMULATOR_PORT set, stop when CMD ends
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import subprocess
@@ -25,10 +26,13 @@ def main(argv: list[str] | None = None) -> int:
         "--port", type=int, default=int(os.environ.get("EMULATOR_PORT", "5000")), help="0 picks a free port"
     )
     parser.add_argument("--port-file", type=Path, help="write the port listened on to this file")
+    parser.add_argument("--quiet", action="store_true", help="no line per request (the default around a command)")
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD ...: run CMD against the emulator")
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
 
+    if args.quiet or command:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
     listening = threading.Event()
     bound: list[int] = []
 

@@ -43,7 +43,7 @@ def _flat_query(raw: str) -> dict[str, str]:
     return {key: values[-1] for key, values in parse_qs(raw, keep_blank_values=True).items()}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _rest_operations(model_name: str) -> tuple[tuple[str, re.Pattern[str], int, str], ...]:
     """(method, path regex, literal length, operation) for every operation of a REST model."""
     try:

@@ -70,7 +70,9 @@ class EmulatorApp:
         request = classify(environ, body)
         if request.service:
             self.recorder.add(request)
-            headers = {key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")}
+            headers = {
+                key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")
+            }
             response = self.registry.dispatch(Call(request=request, body=body, headers=headers))
             if response is not None:
                 return response(environ, start_response)

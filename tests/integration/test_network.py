@@ -14,7 +14,9 @@ def stage_resources(emulator, stage: str) -> dict[str, list[str]]:
     return {
         "vpc": [v["VpcId"] for v in ec2.describe_vpcs(Filters=tagged)["Vpcs"]],
         "subnet": [s["SubnetId"] for s in ec2.describe_subnets(Filters=tagged)["Subnets"]],
-        "internet_gateway": [g["InternetGatewayId"] for g in ec2.describe_internet_gateways(Filters=tagged)["InternetGateways"]],
+        "internet_gateway": [
+            g["InternetGatewayId"] for g in ec2.describe_internet_gateways(Filters=tagged)["InternetGateways"]
+        ],
         "elastic_ip": [a["AllocationId"] for a in ec2.describe_addresses(Filters=tagged)["Addresses"]],
         "route_table": [r["RouteTableId"] for r in ec2.describe_route_tables(Filters=tagged)["RouteTables"]],
         "security_group": [g["GroupId"] for g in ec2.describe_security_groups(Filters=tagged)["SecurityGroups"]],
@@ -81,15 +83,23 @@ def test_security_groups_open_mysql_to_app_and_vpn_only(emulator, run_playbook):
         ids = {name: group["GroupId"] for name, group in groups.items()}
         database_ingress = groups["database"]["IpPermissions"]
         assert all(p["IpRanges"] == [] and p["Ipv6Ranges"] == [] for p in database_ingress)
-        sources = {(p["IpProtocol"], p["FromPort"], p["ToPort"], pair["GroupId"]) for p in database_ingress for pair in p["UserIdGroupPairs"]}
+        sources = {
+            (p["IpProtocol"], p["FromPort"], p["ToPort"], pair["GroupId"])
+            for p in database_ingress
+            for pair in p["UserIdGroupPairs"]
+        }
         assert sources == {("tcp", 3306, 3306, ids[name]) for name in ("app", "vpn", "database")}
         assert groups["app"]["IpPermissions"] == [] and groups["vpn"]["IpPermissions"] == []
 
         routes = {
             next(t["Value"] for t in table["Tags"] if t["Key"] == "Name"): table["Routes"]
-            for table in ec2.describe_route_tables(Filters=[{"Name": "tag:livestack:stage", "Values": [stage]}])["RouteTables"]
+            for table in ec2.describe_route_tables(Filters=[{"Name": "tag:livestack:stage", "Values": [stage]}])[
+                "RouteTables"
+            ]
         }
-        default_route = {name: [r for r in rs if r.get("DestinationCidrBlock") == "0.0.0.0/0"][0] for name, rs in routes.items()}
+        default_route = {
+            name: [r for r in rs if r.get("DestinationCidrBlock") == "0.0.0.0/0"][0] for name, rs in routes.items()
+        }
         assert default_route[f"livestack-{stage}-public"]["GatewayId"].startswith("igw-")
         assert default_route[f"livestack-{stage}-private-a"]["NatGatewayId"].startswith("nat-")
     finally:
@@ -100,11 +110,20 @@ BAD_INPUT = [
     ({"network_vpc_cidr": "11.0.0.0/33"}, "network_vpc_cidr '11.0.0.0/33' must be an IPv4 network"),
     ({"network_vpc_cidr": "garbage"}, "network_vpc_cidr 'garbage' must be an IPv4 network"),
     ({"network_vpc_cidr": "11.0.0.1/16"}, "no host bits set"),
-    ({"network_private_subnet_cidrs": ["11.0.128.0/20", "12.0.0.0/20"]}, "network_private_subnet_cidrs[1] '12.0.0.0/20' lies outside network_vpc_cidr"),
-    ({"network_private_subnet_cidrs": ["11.0.128.0/20", "11.0.128.0/21"]}, "network_private_subnet_cidrs[0] 11.0.128.0/20 overlaps network_private_subnet_cidrs[1]"),
+    (
+        {"network_private_subnet_cidrs": ["11.0.128.0/20", "12.0.0.0/20"]},
+        "network_private_subnet_cidrs[1] '12.0.0.0/20' lies outside network_vpc_cidr",
+    ),
+    (
+        {"network_private_subnet_cidrs": ["11.0.128.0/20", "11.0.128.0/21"]},
+        "network_private_subnet_cidrs[0] 11.0.128.0/20 overlaps network_private_subnet_cidrs[1]",
+    ),
     ({"network_public_subnet_cidr": "11.0.144.0/24"}, "overlaps network_public_subnet_cidr"),
     ({"network_private_subnet_cidrs": ["11.0.128.0/20"]}, "network_private_subnet_cidrs must list exactly two CIDRs"),
-    ({"network_availability_zones": ["us-east-1a", "us-east-1a"]}, "network_availability_zones must be empty or name two different"),
+    (
+        {"network_availability_zones": ["us-east-1a", "us-east-1a"]},
+        "network_availability_zones must be empty or name two different",
+    ),
     ({"network_availability_zones": ["us-east-1a", "eu-west-1b"]}, "must be available zones of us-east-1"),
     ({"livestack_region": "moon-base-1"}, "livestack_region 'moon-base-1'"),
     ({"livestack_region": "Frankfurt"}, "livestack_region 'Frankfurt' is not an AWS region name"),

@@ -23,7 +23,13 @@ def states(*sequence):
 
 def test_returns_the_first_ready_state():
     clock = FakeClock()
-    result = wait_for(states("pending", "pending", "available"), lambda s: s == "available", sleep=clock.sleep, clock=clock.time, delay=5)
+    result = wait_for(
+        states("pending", "pending", "available"),
+        lambda s: s == "available",
+        sleep=clock.sleep,
+        clock=clock.time,
+        delay=5,
+    )
     assert result == "available"
     assert clock.now == 10
 
@@ -45,6 +51,13 @@ def test_stops_at_once_on_a_failed_state():
 def test_times_out_with_the_last_state():
     clock = FakeClock()
     with pytest.raises(WaitFailed, match="timed out after 30s waiting for proxy") as raised:
-        wait_for(states("creating"), lambda s: s == "available", timeout=30, what="proxy", sleep=clock.sleep, clock=clock.time)
+        wait_for(
+            states("creating"),
+            lambda s: s == "available",
+            timeout=30,
+            what="proxy",
+            sleep=clock.sleep,
+            clock=clock.time,
+        )
     assert raised.value.last == "creating"
     assert clock.now == 30
