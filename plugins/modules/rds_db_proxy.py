@@ -11,9 +11,10 @@ module: rds_db_proxy
 short_description: Create, modify and delete an RDS Proxy, its connection pool and its targets
 version_added: 0.1.0
 description:
-  - Manages an Amazon RDS Proxy (M(amazon.aws) and M(community.aws) have no module for it): the proxy's
-    authentication, TLS, idle client timeout, debug logging, IAM role, subnets, security groups and tags,
-    the connection pool of its C(default) target group, and the clusters and instances registered as targets.
+  - Manages an Amazon RDS Proxy, for which the amazon.aws and community.aws collections have no module. It covers the
+    proxy's authentication, TLS, idle client timeout, debug logging, IAM role, subnets, security groups and
+    tags, the connection pool of its C(default) target group, and the clusters and instances registered as
+    targets.
   - Settings left unset keep their current value, so a task only changes what it names.
   - Only a new proxy can have another O(engine_family) or other O(vpc_subnet_ids). A task asking for one
     fails and says so, before any change, unless O(replace=true), which deletes the proxy and creates it
@@ -22,7 +23,7 @@ description:
     borrow timeout 0-300 s, two subnets in two availability zones, IAM auth C(ENABLED) only for SQL Server).
   - Waits use the collection's poll loop because botocore has no waiter for RDS Proxy.
 author:
-  - livestack.aws contributors
+  - livestack developers (@livestack)
 options:
   name:
     description:
@@ -128,7 +129,7 @@ options:
         choices: [EXCLUDE_VARIABLE_SETS]
   targets:
     description:
-      - The clusters and instances registered with the C(default) target group, declared exactly:
+      - The clusters and instances registered with the C(default) target group, declared exactly, so
         targets not listed are deregistered. Unset leaves the targets alone.
       - A cluster's instances follow the cluster; list a cluster, not its instances.
     type: dict
@@ -489,7 +490,7 @@ def main() -> None:
             type="list",
             elements="dict",
             options=dict(
-                secret_arn=dict(type="str", required=True),
+                secret_arn=dict(type="str", required=True, no_log=False),
                 auth_scheme=dict(type="str", choices=["SECRETS"], default="SECRETS"),
                 iam_auth=dict(type="str", choices=["DISABLED", "REQUIRED", "ENABLED"]),
                 client_password_auth_type=dict(

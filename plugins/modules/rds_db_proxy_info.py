@@ -14,7 +14,7 @@ description:
   - Describes one RDS Proxy by name, or every proxy of the region, each with the connection pool of its
     C(default) target group, its registered targets, its tags and its C(prx-) resource id.
 author:
-  - livestack.aws contributors
+  - livestack developers (@livestack)
 options:
   name:
     description:
