@@ -50,12 +50,12 @@ class Emulator:
         )
 
 
-def start_emulator(log_path: Path) -> tuple[subprocess.Popen, Emulator]:
+def start_emulator(log_path: Path, *options: str) -> tuple[subprocess.Popen, Emulator]:
     port_file = log_path.with_suffix(".port")
     port_file.unlink(missing_ok=True)
     log = log_path.open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "livestack_emulator", "--port", "0", "--port-file", str(port_file)],
+        [sys.executable, "-m", "livestack_emulator", "--port", "0", "--port-file", str(port_file), *options],
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -92,15 +92,25 @@ class PlaybookRun:
 
 @pytest.fixture
 def run_playbook(emulator: Emulator):
-    """Run a playbook of the collection against the emulator: run_playbook("site.yml", "--check", stage="t1")."""
+    """Run a playbook against the emulator (or whatever listens on ``port``): run_playbook("site.yml", "--check")."""
 
-    def run(playbook: str, *args: str, stage: str = "test", extra_vars: dict | None = None) -> PlaybookRun:
-        variables = {"livestack_stage": stage, **(extra_vars or {})}
-        path = playbook if os.path.isabs(playbook) else str(ROOT / "playbooks" / playbook)
-        command = [str(Path(sys.executable).parent / "ansible-playbook"), path, "-e", json.dumps(variables), *args]
-        env = dict(os.environ, EMULATOR_PORT=str(emulator.port), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
-        env.setdefault("ANSIBLE_NOCOLOR", "1")
+    def run(
+        playbook: str, *args: str, stage: str = "test", extra_vars: dict | None = None, port: int | None = None
+    ) -> PlaybookRun:
+        command, env = playbook_command(playbook, *args, stage=stage, extra_vars=extra_vars, port=port or emulator.port)
         result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
         return PlaybookRun(result.returncode, result.stdout + result.stderr)
 
     return run
+
+
+def playbook_command(
+    playbook: str, *args: str, stage: str, extra_vars: dict | None, port: int
+) -> tuple[list[str], dict[str, str]]:
+    """The ansible-playbook command line and environment for a playbook of the collection."""
+    variables = {"livestack_stage": stage, **(extra_vars or {})}
+    path = playbook if os.path.isabs(playbook) else str(ROOT / "playbooks" / playbook)
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), path, "-e", json.dumps(variables), *args]
+    env = dict(os.environ, EMULATOR_PORT=str(port), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
+    env.setdefault("ANSIBLE_NOCOLOR", "1")
+    return command, env

@@ -16,6 +16,7 @@ import sys
 import threading
 from pathlib import Path
 
+from . import timing
 from .server import serve
 
 
@@ -27,10 +28,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--port-file", type=Path, help="write the port listened on to this file")
     parser.add_argument("--quiet", action="store_true", help="no line per request (the default around a command)")
+    parser.add_argument(
+        "--timing",
+        default=os.environ.get("LIVESTACK_EMULATOR_TIMING"),
+        help="'realistic' (or a JSON of AWS minutes per kind and 'scale'): resources stay transitional a while",
+    )
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD ...: run CMD against the emulator")
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
 
+    timing.configure(args.timing)
     if args.quiet or command:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
     listening = threading.Event()

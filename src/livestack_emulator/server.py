@@ -12,6 +12,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from . import timing
 from .extensions import Call, Registry, load_all
 from .requests import ApiRequest, classify
 
@@ -89,7 +90,7 @@ class EmulatorApp:
     def _control(self, request: Request) -> Response:
         command = request.path[len(CONTROL_PREFIX) :].strip("/")
         if command == "health":
-            return _json({"status": "ok", "extensions": self.extensions})
+            return _json({"status": "ok", "extensions": self.extensions, "timing": timing.current.describe()})
         if command == "requests" and request.method == "GET":
             return _json(self.recorder.summary(with_calls=request.args.get("calls") == "1"))
         if command == "requests" and request.method == "DELETE":

@@ -68,3 +68,25 @@ def test_reset_forgets_resources_and_counts(emulator):
     emulator.reset()
     assert emulator.requests()["total"] == 0
     assert [v for v in ec2.describe_vpcs()["Vpcs"] if v["CidrBlock"] == "10.7.0.0/16"] == []
+
+
+def test_nat_gateways_are_filtered_by_tag(emulator):
+    ec2 = emulator.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.6.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.6.0.0/24")["Subnet"]["SubnetId"]
+    made = {}
+    for stage in ("one", "two"):
+        made[stage] = ec2.create_nat_gateway(
+            SubnetId=subnet,
+            AllocationId=ec2.allocate_address(Domain="vpc")["AllocationId"],
+            TagSpecifications=[{"ResourceType": "natgateway", "Tags": [{"Key": "stage", "Value": stage}]}],
+        )["NatGateway"]["NatGatewayId"]
+
+    def found(filters):
+        return {n["NatGatewayId"] for n in ec2.describe_nat_gateways(Filters=filters)["NatGateways"]}
+
+    assert found([{"Name": "tag:stage", "Values": ["two"]}]) == {made["two"]}
+    assert found([{"Name": "tag:stage", "Values": ["two"]}, {"Name": "vpc-id", "Values": [vpc]}]) == {made["two"]}
+    assert found([{"Name": "tag-key", "Values": ["stage"]}, {"Name": "subnet-id", "Values": [subnet]}]) == set(
+        made.values()
+    )

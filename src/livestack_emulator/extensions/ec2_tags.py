@@ -1,15 +1,39 @@
-"""EC2 DescribeTags: the ``resource-type`` filter value of NAT gateways is ``natgateway``.
+"""EC2 tags of NAT gateways, as the EC2 API documents them and moto gets wrong.
 
-moto files NAT gateway tags under ``nat-gateway``, so a filter on ``natgateway`` (what the EC2
-API documents, and what amazon.aws sends) found none, and every run re-tagged the gateway.
+- DescribeTags: the ``resource-type`` of a NAT gateway is ``natgateway``. moto filed them under
+  ``nat-gateway``, so a filter on ``natgateway`` (what amazon.aws sends) found none, and every
+  run re-tagged the gateway.
+- DescribeNatGateways: ``tag:<key>``, ``tag-key`` and ``tag-value`` filters, which moto ignored
+  (every stage's gateways came back).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from moto.ec2.models import tags as moto_tags
+from moto.ec2.models.nat_gateways import NatGatewayBackend
+from moto.ec2.utils import tag_filter_matches
 
 from . import Registry
 
 
+def _with_tag_filters(describe: Any) -> Any:
+    def describe_nat_gateways(self: Any, filters: Any, nat_gateway_ids: list[str] | None) -> list[Any]:
+        tag_filters = {name: values for name, values in (filters or {}).items() if name.startswith("tag")}
+        other_filters = {name: values for name, values in (filters or {}).items() if name not in tag_filters}
+        found = describe(self, other_filters or None, nat_gateway_ids)
+        return [
+            gateway
+            for gateway in found
+            if all(tag_filter_matches(gateway, name, values) for name, values in tag_filters.items())
+        ]
+
+    describe_nat_gateways.livestack_patched = True  # type: ignore[attr-defined]
+    return describe_nat_gateways
+
+
 def register(registry: Registry) -> None:
     moto_tags.EC2_PREFIX_TO_RESOURCE = {**moto_tags.EC2_PREFIX_TO_RESOURCE, "nat": "natgateway"}
+    if not getattr(NatGatewayBackend.describe_nat_gateways, "livestack_patched", False):
+        NatGatewayBackend.describe_nat_gateways = _with_tag_filters(NatGatewayBackend.describe_nat_gateways)
