@@ -180,13 +180,10 @@ def test_the_role_policy_reads_only_the_one_secret(emulator, run_playbook, stage
         assert run_playbook("teardown.yml", "--tags", "rds_proxy", stage=STAGE, extra_vars=facts).rc == 0
 
 
+# Bad options (ranges, choices, the name) are in tests/integration/bad_inputs.yml; these need the facts.
 BAD_INPUT = [
-    ({"rds_proxy_idle_client_timeout": 0}, "rds_proxy_idle_client_timeout 0 must be between 1 and 28800"),
-    ({"rds_proxy_max_connections_percent": 101}, "rds_proxy_max_connections_percent 101 must be between 1 and 100"),
-    ({"rds_proxy_connection_borrow_timeout": 301}, "rds_proxy_connection_borrow_timeout 301"),
-    ({"rds_proxy_iam_auth": "ENABLED"}, "rds_proxy_iam_auth"),
-    ({"rds_proxy_name_prefix": "bad--prefix"}, "the proxy name 'bad--prefix-proxy'"),
     ({"aurora_secret_arn": "db-secret"}, "aurora_secret_arn (a Secrets Manager ARN, got 'db-secret')"),
+    ({"network_private_subnet_ids": ["subnet-a"]}, "the proxy needs network_private_subnet_ids (two)"),
 ]
 
 
