@@ -59,7 +59,10 @@ def stage_facts(emulator):
         "aurora_master_username": "admin",
         "aurora_kms_key_id": "",
     }
-    return {"facts": facts, "other_secret": other_secret}
+    kms = emulator.client("kms")
+    key = kms.create_key(Description=f"{STAGE} database secret")["KeyMetadata"]
+    kms.create_alias(AliasName=f"alias/{STAGE}-db", TargetKeyId=key["KeyId"])
+    return {"facts": facts, "other_secret": other_secret, "key_id": key["KeyId"], "key_arn": key["Arn"]}
 
 
 def role_policy(emulator, role: str) -> dict:
@@ -135,17 +138,13 @@ def test_role_converges_with_a_least_privilege_role_and_tears_down(emulator, run
 
 
 @pytest.mark.parametrize(
-    ("kms_key_id", "key_arn"),
-    [
-        ("", None),
-        (
-            "1234abcd-12ab-34cd-56ef-1234567890ab",
-            f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-        ),
-    ],
-    ids=["aws-managed-key", "customer-key"],
+    "key",
+    ["", "key_id", "key_arn", f"alias/{STAGE}-db"],
+    ids=["aws-managed-key", "customer-key-id", "customer-key-arn", "customer-key-alias"],
 )
-def test_the_role_policy_reads_only_the_one_secret(emulator, run_playbook, stage_facts, kms_key_id, key_arn):
+def test_the_role_policy_reads_only_the_one_secret(emulator, run_playbook, stage_facts, key):
+    kms_key_id = stage_facts.get(key, key)
+    key_arn = stage_facts["key_arn"] if key else None
     facts = {**stage_facts["facts"], "aurora_kms_key_id": kms_key_id}
     # Only the IAM part of the role: the proxy is tested above.
     result = run_playbook(
@@ -184,6 +183,7 @@ def test_the_role_policy_reads_only_the_one_secret(emulator, run_playbook, stage
 BAD_INPUT = [
     ({"aurora_secret_arn": "db-secret"}, "aurora_secret_arn (a Secrets Manager ARN, got 'db-secret')"),
     ({"network_private_subnet_ids": ["subnet-a"]}, "the proxy needs network_private_subnet_ids (two)"),
+    ({"aurora_kms_key_id": "alias/no-such-key"}, "aurora_kms_key_id 'alias/no-such-key' names no KMS key of us-east-1"),
 ]
 
 
