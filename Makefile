@@ -8,12 +8,13 @@ STAMP := $(VENV)/.installed-stamp
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help setup demo emulator test lint sanity pytest molecule build clean
+.PHONY: help setup demo emulator test lint sanity pytest molecule bench build clean
 
 help:
 	@echo "make demo      converge the whole stack on the local emulator, twice, and summarise it"
 	@echo "make test      lint, ansible-test sanity, unit, emulator and integration tests, molecule"
 	@echo "make emulator  the emulator in the foreground on 127.0.0.1:\$$EMULATOR_PORT ($(EMULATOR_PORT))"
+	@echo "make bench     converge timings, API requests per run, modeled AWS time (build/bench.json)"
 	@echo "make build     the collection artifact (ansible-galaxy collection build)"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -48,6 +49,9 @@ pytest: setup
 
 molecule: setup
 	$(BIN)/molecule test --all
+
+bench: setup
+	$(BIN)/python tests/tools/bench.py
 
 build: setup
 	mkdir -p build

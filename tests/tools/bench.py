@@ -1,0 +1,151 @@
+"""`make bench`: how long the stack takes to converge, what it asks of AWS, and the modeled AWS time.
+
+Prints a table and writes build/bench.json. Figures are measured here, on this machine, against
+the emulator; nothing in the test suite asserts them (the goals are in issue 8 and the README).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from conftest import Emulator, playbook_command, start_emulator  # noqa: E402
+
+from livestack_emulator.timing import AWS_MINUTES  # noqa: E402
+
+BUILD = ROOT / "build"
+STAGE = "bench"
+# What each slow creation waits for before it can start (the stack's dependency graph).
+DEPENDS_ON = {
+    "nat_gateway": [],
+    "aurora_cluster": [],
+    "serverless_instance": ["aurora_cluster"],
+    "proxy": [],
+    "client_vpn_association": [],
+}
+
+
+def critical_path(minutes: dict[str, float]) -> tuple[float, list[str]]:
+    """Length (AWS minutes) and nodes of the longest chain of the dependency graph."""
+    best: dict[str, tuple[float, list[str]]] = {}
+
+    def longest(node: str) -> tuple[float, list[str]]:
+        if node not in best:
+            before = max((longest(dep) for dep in DEPENDS_ON[node]), default=(0.0, []))
+            best[node] = (before[0] + minutes[node], [*before[1], node])
+        return best[node]
+
+    return max(longest(node) for node in DEPENDS_ON)
+
+
+def converge(emulator: Emulator, *args: str) -> dict:
+    emulator.clear_requests()
+    command, env = playbook_command("site.yml", *args, stage=STAGE, extra_vars=None, port=emulator.port)
+    started = time.monotonic()
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    wall = time.monotonic() - started
+    if result.returncode != 0:
+        sys.exit(f"site.yml failed:\n{result.stdout[-3000:]}")
+    recap = dict(re.findall(r"(\w+)=(\d+)", re.findall(r"^localhost\s+:\s+(.*)$", result.stdout, re.MULTILINE)[-1]))
+    return {
+        "wall_seconds": round(wall, 1),
+        "tasks": int(recap["ok"]) + int(recap["skipped"]),
+        "changed": int(recap["changed"]),
+        "requests": emulator.requests(),
+    }
+
+
+def managed_resources(emulator: Emulator) -> int:
+    """Resources of the stage, found by its tag in every service the stack uses."""
+    tagging = emulator.client("resourcegroupstaggingapi")
+    paginator = tagging.get_paginator("get_resources")
+    pages = paginator.paginate(TagFilters=[{"Key": "livestack:stage", "Values": [STAGE]}])
+    return sum(len(page["ResourceTagMappingList"]) for page in pages)
+
+
+def main() -> int:
+    BUILD.mkdir(exist_ok=True)
+    results: dict = {}
+    process, emulator = start_emulator(BUILD / "bench-emulator.log")
+    try:
+        cold = []
+        for _ in range(3):
+            emulator.reset()
+            cold.append(converge(emulator))
+        results["cold_converge"] = {**cold[-1], "wall_seconds_runs": [run["wall_seconds"] for run in cold]}
+        results["cold_converge"]["wall_seconds"] = statistics.median(run["wall_seconds"] for run in cold)
+        nochange = converge(emulator)
+        resources = managed_resources(emulator)
+        nochange["managed_resources"] = resources
+        nochange["reads_per_resource"] = round(nochange["requests"]["read"] / max(resources, 1), 2)
+        results["no_change_converge"] = nochange
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+    process, emulator = start_emulator(BUILD / "bench-emulator-timed.log", "--timing", "realistic")
+    try:
+        timed = converge(emulator)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    length, chain = critical_path(AWS_MINUTES)
+    results["modeled_aws"] = {
+        "wall_seconds": timed["wall_seconds"],
+        "critical_path_seconds": length,
+        "critical_path": chain,
+        "ratio": round(timed["wall_seconds"] / length, 2),
+        "goal_ratio": 1.15,
+    }
+
+    (BUILD / "bench.json").write_text(json.dumps(results, indent=2) + "\n")
+    print_table(results)
+    return 0
+
+
+def print_table(results: dict) -> None:
+    cold, nochange, modeled = results["cold_converge"], results["no_change_converge"], results["modeled_aws"]
+    rows = [
+        ("cold converge wall (median of 3)", f"{cold['wall_seconds']} s", f"runs {cold['wall_seconds_runs']}"),
+        ("cold converge tasks / changed", f"{cold['tasks']} / {cold['changed']}", ""),
+        ("cold converge API requests", _requests(cold["requests"]), ""),
+        ("no-change converge wall", f"{nochange['wall_seconds']} s", "goal < 45 s"),
+        ("no-change converge tasks / changed", f"{nochange['tasks']} / {nochange['changed']}", "goal changed 0"),
+        ("no-change converge API requests", _requests(nochange["requests"]), "goal 0 mutating"),
+        (
+            "no-change reads per managed resource",
+            f"{nochange['reads_per_resource']}",
+            f"{nochange['managed_resources']} resources; goal <= 2",
+        ),
+        (
+            "modeled AWS wall / critical path",
+            f"{modeled['wall_seconds']} s / {modeled['critical_path_seconds']} s = {modeled['ratio']}",
+            f"{' -> '.join(modeled['critical_path'])}; goal <= 1.15",
+        ),
+    ]
+    width = max(len(row[0]) for row in rows)
+    for name, value, note in rows:
+        print(f"{name:<{width}}  {value:<40}  {note}")
+    for name in ("cold_converge", "no_change_converge"):
+        print(f"\n{name} requests by service:")
+        for service, counts in results[name]["requests"]["by_service"].items():
+            print(f"  {service:<16} read {counts.get('read', 0):>5}   mutating {counts.get('mutating', 0):>5}")
+    print(f"\nwritten to {(BUILD / 'bench.json').relative_to(ROOT)}")
+
+
+def _requests(summary: dict) -> str:
+    return f"{summary['total']} ({summary['read']} read, {summary['mutating']} mutating)"
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("ANSIBLE_NOCOLOR", "1")
+    sys.exit(main())
