@@ -210,7 +210,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 proxy:
-  description: The proxy after the task (in check mode, as it would be); empty when it is absent.
+  description:
+    - The proxy after the task; in check mode the proxy as it is, and the diff shows what would change.
+    - Empty when the proxy is absent, or in check mode when it would be created or replaced.
   returned: always
   type: dict
   contains:
@@ -361,7 +363,7 @@ class ProxyManager:
     # --- creating -------------------------------------------------------------------------------
 
     def check_new_proxy(self, desired: dict[str, Any]) -> None:
-        missing = [option for option in ("auth", "role_arn", "vpc_subnet_ids") if not self.params.get(option)]
+        missing = [option for option in ("auth", "role_arn", "vpc_subnet_ids") if not desired[option]]
         if missing:
             self.fail([f"{', '.join(missing)} required to create RDS proxy {self.name}"])
         self.check_subnets(desired["vpc_subnet_ids"])
