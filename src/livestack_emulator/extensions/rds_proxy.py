@@ -1,0 +1,281 @@
+"""RDS Proxy: ``ModifyDBProxy``, which moto 5.2.5 lacks, and what moto gets wrong in the rest.
+
+Following the botocore model (rds 2014-10-31):
+
+- ``ModifyDBProxy``: new name, auth, RequireTLS, IdleClientTimeout, DebugLogging, RoleArn,
+  SecurityGroups, DefaultAuthScheme; the response shows the proxy ``modifying``.
+- ``ModifyDBProxyTargetGroup``: moto dropped zero values (``MaxIdleConnectionsPercent=0``) and
+  ``InitQuery``, and ignored the target group name; ranges are checked as documented
+  (max 1-100, idle 0..max, borrow timeout 0-300).
+- ``RegisterDBProxyTargets``: a cluster is tracked (``TRACKED_CLUSTER``) and each of its
+  instances becomes an ``RDS_INSTANCE`` target with its role, port and ARN; moto used port
+  5432 for every engine, registered the same target twice and answered 500 for an unknown cluster.
+- ``DeregisterDBProxyTargets``, ``DescribeDBProxyTargets``, ``DeleteDBProxy``: the documented
+  faults for an unknown proxy, target group or target instead of a 500.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from moto.core.utils import utcnow
+from moto.rds.exceptions import (
+    DBClusterNotFoundError,
+    DBInstanceNotFoundError,
+    DBProxyAlreadyExistsFault,
+    DBProxyNotFoundFault,
+    InvalidParameterValue,
+    RDSClientError,
+)
+from moto.rds.models import DBProxy, DBProxyTarget, DBProxyTargetGroup, RDSBackend, rds_backends
+from werkzeug.wrappers import Response
+
+from ..moto_wire import parse_query, query_result
+from . import Call, Registry
+
+SERVICE = "rds"
+
+
+class TargetGroupNotFound(RDSClientError):
+    def __init__(self, proxy: str, name: str) -> None:
+        super().__init__("DBProxyTargetGroupNotFoundFault", f"Target group {name} of proxy {proxy} not found.")
+
+
+class TargetAlreadyRegistered(RDSClientError):
+    def __init__(self, resource: str) -> None:
+        super().__init__("DBProxyTargetAlreadyRegisteredFault", f"{resource} is already registered with the proxy.")
+
+
+class TargetNotFound(RDSClientError):
+    def __init__(self, resource: str) -> None:
+        super().__init__("DBProxyTargetNotFoundFault", f"{resource} is not registered with the proxy.")
+
+
+def _backend(call: Call) -> RDSBackend:
+    return rds_backends[call.account_id][call.region]
+
+
+def _proxy(backend: RDSBackend, name: str | None) -> DBProxy:
+    if not name or name not in backend.db_proxies:
+        raise DBProxyNotFoundFault(name or "")
+    return backend.db_proxies[name]
+
+
+def _target_group(proxy: DBProxy, name: str | None) -> DBProxyTargetGroup:
+    group = proxy.proxy_target_groups.get(name or "default")
+    if group is None:
+        raise TargetGroupNotFound(proxy.db_proxy_name, name or "default")
+    return group
+
+
+def _answer(action: str, work: Any) -> Response:
+    """Run ``work()`` and serialize its result, or the RDS fault it raised, as ``action``'s response."""
+    try:
+        return query_result(SERVICE, action, work())
+    except RDSClientError as fault:
+        return query_result(SERVICE, action, fault)
+
+
+def modify_db_proxy(call: Call) -> Response:
+    params = parse_query(SERVICE, call)
+
+    def work() -> dict[str, Any]:
+        backend = _backend(call)
+        proxy = _proxy(backend, params.get("DBProxyName"))
+        new_name = params.get("NewDBProxyName")
+        if new_name and new_name != proxy.db_proxy_name:
+            backend._validate_db_identifier(new_name)
+            if new_name in backend.db_proxies:
+                raise DBProxyAlreadyExistsFault(new_name)
+            del backend.db_proxies[proxy.db_proxy_name]
+            proxy.db_proxy_name = new_name
+            for group in proxy.proxy_target_groups.values():
+                group.db_proxy_name = new_name
+            backend.db_proxies[new_name] = proxy
+        if "Auth" in params:
+            proxy.auth = [entry.original_dict() for entry in params["Auth"]]
+        if "RequireTLS" in params:
+            proxy.require_tls = bool(params["RequireTLS"])
+        if "IdleClientTimeout" in params:
+            # Clamped like moto's CreateDBProxy, so create and modify agree.
+            proxy.idle_client_timeout = min(max(int(params["IdleClientTimeout"]), 1), 28800)
+        if "DebugLogging" in params:
+            proxy.debug_logging = bool(params["DebugLogging"])
+        if "RoleArn" in params:
+            proxy.role_arn = params["RoleArn"]
+        if "SecurityGroups" in params:
+            proxy.vpc_security_group_ids = list(params["SecurityGroups"])
+        if "DefaultAuthScheme" in params:
+            proxy.default_auth_scheme = params["DefaultAuthScheme"]
+        proxy.updated_date = utcnow()
+        # The response shows the change under way; the next describe finds it applied.
+        answer = copy.copy(proxy)
+        answer.status = "modifying"
+        return {"DBProxy": answer}
+
+    return _answer("ModifyDBProxy", work)
+
+
+def modify_db_proxy_target_group(call: Call) -> Response:
+    params = parse_query(SERVICE, call)
+
+    def work() -> dict[str, Any]:
+        proxy = _proxy(_backend(call), params.get("DBProxyName"))
+        group = _target_group(proxy, params.get("TargetGroupName"))
+        config = params.get("ConnectionPoolConfig") or {}
+        max_connections = int(config.get("MaxConnectionsPercent", group.max_connections))
+        if not 1 <= max_connections <= 100:
+            raise InvalidParameterValue(f"MaxConnectionsPercent {max_connections} must be between 1 and 100.")
+        if "MaxIdleConnectionsPercent" in config:
+            max_idle = int(config["MaxIdleConnectionsPercent"])
+        elif "MaxConnectionsPercent" in config:
+            max_idle = max_connections // 2  # documented default: half of MaxConnectionsPercent
+        else:
+            max_idle = int(group.max_idle_connections)
+        if not 0 <= max_idle <= max_connections:
+            raise InvalidParameterValue(
+                f"MaxIdleConnectionsPercent {max_idle} must be between 0 and MaxConnectionsPercent {max_connections}."
+            )
+        borrow_timeout = int(config.get("ConnectionBorrowTimeout", group.borrow_timeout))
+        if not 0 <= borrow_timeout <= 300:
+            raise InvalidParameterValue(f"ConnectionBorrowTimeout {borrow_timeout} must be between 0 and 300.")
+        group.max_connections, group.max_idle_connections, group.borrow_timeout = (
+            max_connections,
+            max_idle,
+            borrow_timeout,
+        )
+        if "SessionPinningFilters" in config:
+            group.session_pinning_filters = list(config["SessionPinningFilters"])
+        if "InitQuery" in config:
+            group.init_query = config["InitQuery"]
+        group.updated_date = utcnow()
+        return {"DBProxyTargetGroup": group}
+
+    return _answer("ModifyDBProxyTargetGroup", work)
+
+
+def _connection_pool_config(group: DBProxyTargetGroup) -> dict[str, Any]:
+    config = {
+        "MaxConnectionsPercent": group.max_connections,
+        "MaxIdleConnectionsPercent": group.max_idle_connections,
+        "ConnectionBorrowTimeout": group.borrow_timeout,
+        "SessionPinningFilters": list(group.session_pinning_filters),
+    }
+    if getattr(group, "init_query", None):
+        config["InitQuery"] = group.init_query
+    return config
+
+
+def _registered(group: DBProxyTargetGroup, resource_id: str, kind: str) -> bool:
+    return any(t.rds_resource_id == resource_id and t.type == kind for t in group.targets)
+
+
+def _target(backend: RDSBackend, resource_id: str, endpoint: str | None, kind: str, **extra: Any) -> DBProxyTarget:
+    target = DBProxyTarget(backend=backend, resource_id=resource_id, endpoint=endpoint, type=kind)
+    for name, value in extra.items():
+        setattr(target, name, value)
+    return target
+
+
+def register_db_proxy_targets(call: Call) -> Response:
+    params = parse_query(SERVICE, call)
+
+    def work() -> dict[str, Any]:
+        backend = _backend(call)
+        proxy = _proxy(backend, params.get("DBProxyName"))
+        group = _target_group(proxy, params.get("TargetGroupName"))
+        new: list[DBProxyTarget] = []
+        for cluster_id in params.get("DBClusterIdentifiers") or []:
+            cluster = backend.clusters.get(cluster_id)
+            if cluster is None:
+                raise DBClusterNotFoundError(cluster_id)
+            if _registered(group, cluster_id, "TRACKED_CLUSTER"):
+                raise TargetAlreadyRegistered(cluster_id)
+            new.append(_target(backend, cluster_id, cluster.endpoint, "TRACKED_CLUSTER", port=cluster.port))
+            for member in cluster.members:
+                new.append(
+                    _target(
+                        backend,
+                        member.db_instance_identifier,
+                        member.address,
+                        "RDS_INSTANCE",
+                        port=cluster.port,
+                        target_arn=member.arn,
+                        tracked_cluster_id=cluster_id,
+                        role="READ_WRITE" if member.is_cluster_writer else "READ_ONLY",
+                    )
+                )
+        for instance_id in params.get("DBInstanceIdentifiers") or []:
+            instance = backend.databases.get(instance_id)
+            if instance is None:
+                raise DBInstanceNotFoundError(instance_id)
+            if _registered(group, instance_id, "RDS_INSTANCE"):
+                raise TargetAlreadyRegistered(instance_id)
+            new.append(
+                _target(
+                    backend,
+                    instance_id,
+                    instance.address,
+                    "RDS_INSTANCE",
+                    port=instance.port,
+                    target_arn=instance.arn,
+                    role="READ_WRITE",
+                )
+            )
+        group.targets.extend(new)
+        return {"DBProxyTargets": new}
+
+    return _answer("RegisterDBProxyTargets", work)
+
+
+def deregister_db_proxy_targets(call: Call) -> Response:
+    params = parse_query(SERVICE, call)
+
+    def work() -> dict[str, Any]:
+        proxy = _proxy(_backend(call), params.get("DBProxyName"))
+        group = _target_group(proxy, params.get("TargetGroupName"))
+        clusters = list(params.get("DBClusterIdentifiers") or [])
+        instances = list(params.get("DBInstanceIdentifiers") or [])
+        for cluster_id in clusters:
+            if not _registered(group, cluster_id, "TRACKED_CLUSTER"):
+                raise TargetNotFound(cluster_id)
+        for instance_id in instances:
+            if not _registered(group, instance_id, "RDS_INSTANCE"):
+                raise TargetNotFound(instance_id)
+        group.targets = [
+            t
+            for t in group.targets
+            if not (t.type == "TRACKED_CLUSTER" and t.rds_resource_id in clusters)
+            and getattr(t, "tracked_cluster_id", None) not in clusters
+            and not (t.type == "RDS_INSTANCE" and t.rds_resource_id in instances)
+        ]
+        return {}
+
+    return _answer("DeregisterDBProxyTargets", work)
+
+
+def _require_proxy(action: str):
+    """Answer the documented fault for an unknown proxy (or target group); let moto answer otherwise."""
+
+    def handler(call: Call) -> Response | None:
+        params = parse_query(SERVICE, call)
+        try:
+            proxy = _proxy(_backend(call), params.get("DBProxyName"))
+            if "TargetGroupName" in params:
+                _target_group(proxy, params["TargetGroupName"])
+        except RDSClientError as fault:
+            return query_result(SERVICE, action, fault)
+        return None
+
+    return handler
+
+
+def register(registry: Registry) -> None:
+    DBProxyTargetGroup.connection_pool_config = property(_connection_pool_config)  # type: ignore[assignment]
+    registry.action(SERVICE, "ModifyDBProxy")(modify_db_proxy)
+    registry.action(SERVICE, "ModifyDBProxyTargetGroup")(modify_db_proxy_target_group)
+    registry.action(SERVICE, "RegisterDBProxyTargets")(register_db_proxy_targets)
+    registry.action(SERVICE, "DeregisterDBProxyTargets")(deregister_db_proxy_targets)
+    for action in ("DescribeDBProxyTargets", "DescribeDBProxyTargetGroups", "DeleteDBProxy"):
+        registry.action(SERVICE, action)(_require_proxy(action))
