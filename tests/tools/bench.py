@@ -72,6 +72,24 @@ def managed_resources(emulator: Emulator) -> int:
     return sum(len(page["ResourceTagMappingList"]) for page in pages)
 
 
+def relay_figures(invocations: int = 1000) -> dict:
+    """The relay's added round trip and fail-fast time, from tests/tools/relay_latency.py on its own emulator."""
+    result = subprocess.run(
+        [sys.executable, "-m", "livestack_emulator", "--port", "0", "--quiet", "--", sys.executable,
+         str(ROOT / "tests" / "tools" / "relay_latency.py"), str(invocations)],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        sys.exit(f"relay_latency.py failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    round_trip = re.search(r"median ([\d.]+), p99 ([\d.]+), max ([\d.]+)", result.stdout)
+    fail_fast = re.search(r"fail-fast .*median ([\d.]+), max ([\d.]+)", result.stdout)
+    return {
+        "invocations": invocations,
+        "round_trip_ms": {"median": float(round_trip[1]), "p99": float(round_trip[2]), "max": float(round_trip[3])},
+        "fail_fast_ms": {"median": float(fail_fast[1]), "max": float(fail_fast[2])},
+    }
+
+
 def main() -> int:
     BUILD.mkdir(exist_ok=True)
     results: dict = {}
@@ -98,6 +116,7 @@ def main() -> int:
     finally:
         process.terminate()
         process.wait(timeout=30)
+    results["relay"] = relay_figures()
     length, chain = critical_path(AWS_MINUTES)
     results["modeled_aws"] = {
         "wall_seconds": timed["wall_seconds"],
@@ -114,6 +133,7 @@ def main() -> int:
 
 def print_table(results: dict) -> None:
     cold, nochange, modeled = results["cold_converge"], results["no_change_converge"], results["modeled_aws"]
+    relay = results["relay"]
     rows = [
         ("cold converge wall (median of 3)", f"{cold['wall_seconds']} s", f"runs {cold['wall_seconds_runs']}"),
         ("cold converge tasks / changed", f"{cold['tasks']} / {cold['changed']}", ""),
@@ -125,6 +145,16 @@ def print_table(results: dict) -> None:
             "no-change reads per managed resource",
             f"{nochange['reads_per_resource']}",
             f"{nochange['managed_resources']} resources; goal <= 2",
+        ),
+        (
+            f"relay added round trip ({relay['invocations']} calls)",
+            f"median {relay['round_trip_ms']['median']} ms, p99 {relay['round_trip_ms']['p99']} ms",
+            "goal median < 5 ms, p99 < 20 ms",
+        ),
+        (
+            "relay fail-fast without a client",
+            f"median {relay['fail_fast_ms']['median']} ms, max {relay['fail_fast_ms']['max']} ms",
+            "goal < 2 s",
         ),
         (
             "modeled AWS wall / critical path",

@@ -28,7 +28,7 @@ def control(method: str, command: str) -> dict:
 def converge(name: str, outputs: Path) -> tuple[float, str, dict]:
     """Run site.yml once; return wall seconds, the recap line and the emulator's request counts."""
     control("DELETE", "requests")
-    log = BUILD / f"{name}.log"
+    log = BUILD / f"{name.replace(' ', '-')}.log"
     print(f"==> {name}: ansible-playbook playbooks/site.yml (log: {log.relative_to(ROOT)})", flush=True)
     started = time.monotonic()
     with log.open("w") as handle:
