@@ -46,6 +46,16 @@ class Emulator:
     def reset(self) -> None:
         self._control("POST", "reset")
 
+    def arm_tripwire(self, after: int) -> None:
+        """Hold back the answer to the ``after``-th mutating request from now on (it is still carried out)."""
+        self._control("POST", f"tripwire?after={after}")
+
+    def tripwire(self) -> dict:
+        return self._control("GET", "tripwire")
+
+    def disarm_tripwire(self) -> None:
+        self._control("DELETE", "tripwire")
+
     def client(self, service: str, region: str = "us-east-1"):
         return boto3.client(
             service,
@@ -103,11 +113,16 @@ def run_playbook(emulator: Emulator):
     def run(
         playbook: str, *args: str, stage: str = "test", extra_vars: dict | None = None, port: int | None = None
     ) -> PlaybookRun:
-        command, env = playbook_command(playbook, *args, stage=stage, extra_vars=extra_vars, port=port or emulator.port)
-        result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
-        return PlaybookRun(result.returncode, result.stdout + result.stderr)
+        return ansible_playbook(playbook, *args, stage=stage, extra_vars=extra_vars, port=port or emulator.port)
 
     return run
+
+
+def ansible_playbook(playbook: str, *args: str, stage: str, extra_vars: dict | None = None, port: int) -> PlaybookRun:
+    """Run a playbook of the collection against the emulator listening on ``port``."""
+    command, env = playbook_command(playbook, *args, stage=stage, extra_vars=extra_vars, port=port)
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+    return PlaybookRun(result.returncode, result.stdout + result.stderr)
 
 
 def playbook_command(

@@ -55,12 +55,63 @@ class Recorder:
         return summary
 
 
+class Tripwire:
+    """Holds back the answer to the n-th mutating request from now on, until disarmed.
+
+    The request itself is carried out: a client killed while it waits has changed the account
+    without learning so, the hardest point at which a run can be interrupted. Tests arm it
+    (``POST /_livestack/tripwire?after=n``), wait for ``GET`` to report it tripped, kill the
+    client, then ``DELETE`` it, which also lets the held answer go.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._remaining: int | None = None
+        self._tripped: ApiRequest | None = None
+        self._release = threading.Event()
+
+    def arm(self, after: int) -> None:
+        if after < 1:
+            raise ValueError("after must be at least 1")
+        with self._lock:
+            self._remaining, self._tripped = after, None
+            self._release.clear()
+
+    def disarm(self) -> None:
+        with self._lock:
+            self._remaining = None
+            self._release.set()
+
+    def trips(self, request: ApiRequest) -> bool:
+        """Whether the answer to this request is to be held back."""
+        with self._lock:
+            if self._remaining is None or not request.mutating:
+                return False
+            self._remaining -= 1
+            if self._remaining:
+                return False
+            self._remaining, self._tripped = None, request
+            return True
+
+    def hold(self) -> None:
+        self._release.wait(timeout=600)
+
+    def status(self) -> dict[str, Any]:
+        with self._lock:
+            tripped = self._tripped
+            return {
+                "armed": self._remaining is not None,
+                "tripped": None if tripped is None else {"service": tripped.service, "action": tripped.action},
+            }
+
+
 class EmulatorApp:
     def __init__(self) -> None:
         self.moto = DomainDispatcherApplication(create_backend_app)
         self.registry = Registry()
         self.extensions = load_all(self.registry)
         self.recorder = Recorder()
+        self.tripwire = Tripwire()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         path = environ.get("PATH_INFO", "/")
@@ -71,16 +122,30 @@ class EmulatorApp:
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
         request = classify(environ, body)
-        if request.service:
-            self.recorder.add(request)
-            headers = {
-                key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")
-            }
-            response = self.registry.dispatch(Call(request=request, body=body, headers=headers))
-            if response is not None:
-                return response(environ, start_response)
+        if not request.service:
+            return self.moto(environ, start_response)
+        self.recorder.add(request)
+        headers = {key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")}
+        response = self.registry.dispatch(Call(request=request, body=body, headers=headers))
+        if self.tripwire.trips(request):
+            if response is None:
+                environ["wsgi.input"] = io.BytesIO(body)
+                response = Response.from_app(self.moto, environ)
+            self.tripwire.hold()
+        if response is not None:
+            return response(environ, start_response)
         environ["wsgi.input"] = io.BytesIO(body)
         return self.moto(environ, start_response)
+
+    def _tripwire(self, request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                self.tripwire.arm(int(request.args.get("after", "")))
+            except ValueError:
+                return _json({"error": "tripwire: after must be an integer of at least 1"}, status=400)
+        elif request.method == "DELETE":
+            self.tripwire.disarm()
+        return _json(self.tripwire.status())
 
     def reset(self) -> None:
         from moto.moto_api._internal.models import moto_api_backend
@@ -88,6 +153,7 @@ class EmulatorApp:
         moto_api_backend.reset()
         self.registry.reset()
         self.recorder.clear()
+        self.tripwire.disarm()
 
     def _control(self, request: Request) -> Response:
         command = request.path[len(CONTROL_PREFIX) :].strip("/")
@@ -109,6 +175,8 @@ class EmulatorApp:
         if command == "reset" and request.method == "POST":
             self.reset()
             return _json({"status": "reset"})
+        if command == "tripwire":
+            return self._tripwire(request)
         return _json({"error": f"unknown control request {request.method} {request.path}"}, status=404)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import urllib.error
+
 import pytest
 
 
@@ -90,3 +93,41 @@ def test_nat_gateways_are_filtered_by_tag(emulator):
     assert found([{"Name": "tag-key", "Values": ["stage"]}, {"Name": "subnet-id", "Values": [subnet]}]) == set(
         made.values()
     )
+
+
+def test_tripwire_carries_out_the_nth_mutation_and_holds_its_answer_until_disarmed(emulator):
+    ec2 = emulator.client("ec2")
+    emulator.arm_tripwire(after=2)
+    first = ec2.create_vpc(CidrBlock="10.5.0.0/16")["Vpc"]["VpcId"]
+    ec2.describe_vpcs(VpcIds=[first])
+    assert emulator.tripwire() == {"armed": True, "tripped": None}
+
+    answered = threading.Event()
+    held = threading.Thread(
+        target=lambda: (ec2.create_vpc(CidrBlock="10.4.0.0/16"), answered.set()),
+        daemon=True,
+    )
+    held.start()
+    try:
+        for _ in range(100):
+            if emulator.tripwire()["tripped"]:
+                break
+            answered.wait(0.05)
+        assert emulator.tripwire() == {"armed": False, "tripped": {"service": "ec2", "action": "CreateVpc"}}
+        assert not answered.is_set()
+        assert [v for v in ec2.describe_vpcs()["Vpcs"] if v["CidrBlock"] == "10.4.0.0/16"] != []
+    finally:
+        emulator.disarm_tripwire()
+    held.join(timeout=30)
+    assert answered.is_set()
+    ec2.create_vpc(CidrBlock="10.3.0.0/16")  # answered at once: a tripwire trips once
+    for vpc in ec2.describe_vpcs(Filters=[{"Name": "cidr", "Values": ["10.3.0.0/16", "10.4.0.0/16", "10.5.0.0/16"]}])[
+        "Vpcs"
+    ]:
+        ec2.delete_vpc(VpcId=vpc["VpcId"])
+
+
+def test_tripwire_refuses_a_count_below_one(emulator):
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        emulator.arm_tripwire(after=0)
+    assert refused.value.code == 400

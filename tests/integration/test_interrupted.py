@@ -1,8 +1,10 @@
-"""A network converge killed (SIGKILL) in the middle of its work converges on the next run, duplicating nothing.
+"""A whole-stack converge killed (SIGKILL) in the middle of its work converges on the next run, duplicating nothing.
 
-Each run is killed right after it has made a few more mutating requests than the one before it
-resumed from, so one stage is interrupted at many points spread over the whole converge: the
-state at each point is what a fresh run killed there would leave behind.
+The emulator's tripwire carries out the k-th mutating request of a run and holds back its answer;
+the run is killed while it waits, so AWS has changed without the run learning so, the hardest
+point to resume from. Each run resumes from where the one before was killed and is itself
+killed STEP mutating requests later, so one stage is interrupted at points spread over the
+whole converge, every role included.
 """
 
 from __future__ import annotations
@@ -10,53 +12,57 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import tempfile
 import time
 
+from census import counts, stage_resources
 from conftest import ROOT, playbook_command
-from test_network import stage_resources
+from test_stack import EXPECTED
 
 STAGE = "interrupted"
+STEP = 7  # mutating requests per interrupted run: a whole-stack converge makes about 75
 
 
-def converge_until_killed(emulator, mutations: int) -> bool:
-    """Run site.yml, SIGKILL it once it has made `mutations` mutating requests; False if it finished first."""
-    command, env = playbook_command("site.yml", "--tags", "network", stage=STAGE, extra_vars=None, port=emulator.port)
-    emulator.clear_requests()
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
+def converge_until_tripped(emulator) -> dict | None:
+    """Run site.yml until its STEP-th mutating request, SIGKILL it there; the request, or None if it finished."""
+    command, env = playbook_command("site.yml", stage=STAGE, extra_vars=None, port=emulator.port)
+    emulator.arm_tripwire(after=STEP)
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         while process.poll() is None:
-            if emulator.requests()["mutating"] >= mutations:
+            tripped = emulator.tripwire()["tripped"]
+            if tripped:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-                return True
-            time.sleep(0.02)
-        return False
+                return tripped
+            time.sleep(0.05)
+        log.seek(0)
+        assert process.returncode == 0, log.read().decode()[-5000:]
+        return None
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+        emulator.disarm_tripwire()
 
 
 def test_interrupted_converges_leave_no_duplicates(emulator, run_playbook):
-    interruptions = 0
-    while converge_until_killed(emulator, mutations=2):
-        interruptions += 1
-        assert interruptions < 50, "the converge never finished"
-    print(f"interruption points survived: {interruptions}")
-    assert interruptions >= 10
+    points = []
+    while tripped := converge_until_tripped(emulator):
+        points.append(f"{tripped['service']}:{tripped['action']}")
+        assert len(points) < 40, f"the converge never finished: {points}"
+    print(f"interruption points survived: {len(points)}: {points}")
+    assert len(points) >= 10
+    assert counts(stage_resources(emulator.client, STAGE)) == EXPECTED
 
-    final = run_playbook("site.yml", "--tags", "network", stage=STAGE)
+    emulator.clear_requests()
+    final = run_playbook("site.yml", stage=STAGE)
     assert final.rc == 0, final.output
     assert final.recap["changed"] == 0, final.output
-    counts = {kind: len(ids) for kind, ids in stage_resources(emulator, STAGE).items()}
-    assert counts == {
-        "vpc": 1,
-        "subnet": 3,
-        "internet_gateway": 1,
-        "elastic_ip": 1,
-        "route_table": 2,
-        "security_group": 3,
-        "nat_gateway": 1,
-    }
-    assert run_playbook("teardown.yml", "--tags", "network", stage=STAGE).rc == 0
+    assert emulator.requests()["mutating"] == 0
+    assert counts(stage_resources(emulator.client, STAGE)) == EXPECTED
+
+    assert run_playbook("teardown.yml", stage=STAGE).rc == 0
+    assert counts(stage_resources(emulator.client, STAGE)) == {}

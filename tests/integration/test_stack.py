@@ -1,0 +1,174 @@
+"""The whole stack (site.yml, every role) through its life: check mode, converge, reconverge, teardown.
+
+As Terraform's provider tests require an empty plan after every apply and nothing left after a
+destroy: check mode predicts and mutates nothing, the second converge and check mode on the
+converged stack change nothing, and after the teardown no resource of the stage is left in any
+service. The first converge runs at -vvv and everything it printed and wrote is scanned for
+secrets. A second stage converged while 20 % of the requests fail as AWS fails under load ends
+described exactly as the first. The tests run in this order, on one converged stage.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+import zipfile
+from pathlib import Path
+
+import pytest
+from census import counts, describe, kept, stage_resources
+from conftest import TEST_CONFIG_ROOT, PlaybookRun, ansible_playbook
+
+from livestack_emulator.faults import FaultProxy
+
+STAGE = "stack"
+FAULTED = "faulted"
+# One of each, per stage: the duplicates an interrupted or repeated run must never make.
+EXPECTED = {
+    "vpc": 1,
+    "subnet": 3,
+    "internet_gateway": 1,
+    "elastic_ip": 1,
+    "nat_gateway": 1,
+    "route_table": 2,
+    "security_group": 3,
+    "client_vpn_endpoint": 1,
+    "client_vpn_association": 2,
+    "acm_certificate": 1,
+    "log_group": 1,
+    "db_cluster": 1,
+    "db_instance": 1,
+    "db_subnet_group": 1,
+    "db_cluster_parameter_group": 1,
+    "db_proxy": 1,
+    "secret": 1,
+    "iam_role": 3,
+    "iam_policy": 1,
+    "lambda_function": 4,
+    "apigatewayv2_api": 2,
+    "dynamodb_table": 1,
+    "s3_bucket": 1,
+}
+PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
+# An RDS IAM auth token is a presigned "connect" request.
+IAM_TOKEN = re.compile(r"Action=connect|X-Amz-Signature=")
+
+
+def written_files(root: Path) -> dict[str, str]:
+    """Text of every file under root outside the PKI and the .ovpn profiles, zip members included."""
+    texts = {}
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        relative = path.relative_to(root)
+        if relative.parts[0] == "pki" or path.suffix == ".ovpn":
+            continue
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                for member in archive.namelist():
+                    texts[f"{relative}:{member}"] = archive.read(member).decode("utf-8", "replace")
+        else:
+            texts[str(relative)] = path.read_text("utf-8", "replace")
+    return texts
+
+
+def secrets_found(texts: dict[str, str], password: str) -> list[str]:
+    """Where the password, a private key or an IAM auth token appears."""
+    found = []
+    for where, text in texts.items():
+        if password in text:
+            found.append(f"database password in {where}")
+        found += [f"private key in {where}" for _ in PRIVATE_KEY.finditer(text)]
+        found += [f"IAM auth token in {where}" for _ in IAM_TOKEN.finditer(text)]
+    return found
+
+
+def variables(stage: str) -> dict:
+    config = TEST_CONFIG_ROOT / stage
+    return {"dev_relay_build_dir": str(config / "build"), "livestack_outputs_file": str(config / "outputs.json")}
+
+
+def site(emulator, *args: str, stage: str = STAGE, port: int | None = None) -> PlaybookRun:
+    return ansible_playbook("site.yml", *args, stage=stage, extra_vars=variables(stage), port=port or emulator.port)
+
+
+def test_check_mode_on_an_empty_account_predicts_changes_and_mutates_nothing(emulator):
+    emulator.clear_requests()
+    check = site(emulator, "--check")
+    assert check.rc == 0, check.output
+    assert check.recap["changed"] > 0
+    assert emulator.requests()["mutating"] == 0
+    assert counts(stage_resources(emulator.client, STAGE)) == {}
+
+
+@pytest.fixture(scope="module")
+def converged(emulator) -> tuple[PlaybookRun, dict[str, list[str]]]:
+    """The stage converged once, at -vvv; what it printed and the census after it."""
+    return site(emulator, "-vvv"), stage_resources(emulator.client, STAGE)
+
+
+def test_converge_makes_one_of_each_resource(converged):
+    first, created = converged
+    assert first.rc == 0, first.output[-5000:]
+    assert first.recap["changed"] > 0
+    assert counts(created) == EXPECTED
+
+
+def test_converge_prints_and_writes_no_secret(emulator, converged):
+    config = TEST_CONFIG_ROOT / STAGE
+    secret = emulator.client("secretsmanager").get_secret_value(SecretId=f"livestack-{STAGE}/aurora/master")
+    password = json.loads(secret["SecretString"])["password"]
+    assert len(password) >= 8
+    texts = {"ansible-playbook -vvv output": converged[0].output, **written_files(config)}
+    found = secrets_found(texts, password)
+    print(f"secret scan: {len(texts)} texts, {sum(map(len, texts.values()))} characters, found {found}")
+    assert found == []
+
+
+def test_key_and_profile_files_are_private(converged):
+    config = TEST_CONFIG_ROOT / STAGE
+    private = [p for p in config.rglob("*") if p.suffix in (".key", ".ovpn")] + [config / "outputs.json"]
+    assert len(private) >= 4
+    assert {str(p): oct(stat.S_IMODE(p.stat().st_mode)) for p in private} == {str(p): "0o600" for p in private}
+
+
+def test_second_converge_changes_nothing(emulator, converged):
+    emulator.clear_requests()
+    second = site(emulator, "--diff")
+    assert second.rc == 0, second.output
+    assert second.recap["changed"] == 0, second.output
+    assert emulator.requests()["mutating"] == 0
+    assert stage_resources(emulator.client, STAGE) == converged[1]
+
+
+def test_check_mode_on_the_converged_stack_changes_nothing(emulator, converged):
+    emulator.clear_requests()
+    check = site(emulator, "--check")
+    assert check.rc == 0, check.output
+    assert check.recap["changed"] == 0, check.output
+    assert emulator.requests()["mutating"] == 0
+
+
+def test_faulted_converge_ends_as_the_clean_one(emulator, converged):
+    proxy = FaultProxy(emulator.port, rate=0.2, seed=20).start()
+    try:
+        faulted = site(emulator, stage=FAULTED, port=proxy.port)
+        stats = proxy.stats()
+    finally:
+        proxy.stop()
+    print(f"fault injection: {stats}")
+    assert faulted.rc == 0, faulted.output[-5000:]
+    assert stats["faulted"] >= 0.1 * stats["requests"]
+    assert describe(emulator.client, FAULTED) == describe(emulator.client, STAGE)
+
+
+@pytest.mark.parametrize("stage", [STAGE, FAULTED])
+def test_teardown_leaves_nothing_but_the_final_snapshot_and_the_secret_in_its_recovery_window(emulator, stage):
+    down = ansible_playbook("teardown.yml", stage=stage, extra_vars=variables(stage), port=emulator.port)
+    assert down.rc == 0, down.output
+    assert counts(stage_resources(emulator.client, stage)) == {}
+    left = kept(emulator.client, stage)
+    assert left["secret_pending_deletion"] == [f"livestack-{stage}/aurora/master"]
+    final = [
+        re.fullmatch(rf"livestack-{stage}-aurora-final-\d{{14}}", s) is not None for s in left["db_cluster_snapshot"]
+    ]
+    assert final == [True]
