@@ -125,7 +125,7 @@ class EmulatorApp:
         if not request.service:
             return self.moto(environ, start_response)
         self.recorder.add(request)
-        headers = {key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")}
+        headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
         response = self.registry.dispatch(Call(request=request, body=body, headers=headers))
         if self.tripwire.trips(request):
             if response is None:

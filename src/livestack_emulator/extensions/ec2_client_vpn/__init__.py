@@ -157,16 +157,7 @@ def register(registry: Registry) -> None:
         for endpoint_id in wanted:
             store.endpoint(endpoint_id, call.region)
         found = store.observe(call.region, wanted or None)
-        chosen = wire.filters(p)
-        found = [
-            e
-            for e in found
-            if all(
-                {"endpoint-id": e.endpoint_id, "transport-protocol": e.transport}.get(name) in values
-                for name, values in chosen.items()
-            )
-        ]
-        page, token = _page(found, p)
+        page, token = _page(found, p, lambda e: {"endpoint-id": e.endpoint_id, "transport-protocol": e.transport})
         return {"clientVpnEndpoint": [e.wire() for e in page], "nextToken": token}
 
     @action("AssociateClientVpnTargetNetwork")
@@ -189,18 +180,12 @@ def register(registry: Registry) -> None:
         endpoint = endpoint_of(call)
         store.observe(call.region, [endpoint.endpoint_id])
         wanted = wire.param_list(call.params, "AssociationIds")
-        chosen = wire.filters(call.params)
-        found = [
-            a
-            for a in endpoint.associations
-            if (not wanted or a.association_id in wanted)
-            and all(
-                {"association-id": a.association_id, "target-network-id": a.subnet_id, "vpc-id": a.vpc_id}.get(name)
-                in values
-                for name, values in chosen.items()
-            )
-        ]
-        page, token = _page(found, call.params)
+        found = [a for a in endpoint.associations if not wanted or a.association_id in wanted]
+        page, token = _page(
+            found,
+            call.params,
+            lambda a: {"association-id": a.association_id, "target-network-id": a.subnet_id, "vpc-id": a.vpc_id},
+        )
         return {"clientVpnTargetNetworks": [a.wire(endpoint.endpoint_id) for a in page], "nextToken": token}
 
     @action("AuthorizeClientVpnIngress")
@@ -234,17 +219,11 @@ def register(registry: Registry) -> None:
     def describe_rules(call: Call) -> dict[str, Any]:
         endpoint = endpoint_of(call)
         store.observe(call.region, [endpoint.endpoint_id])
-        chosen = wire.filters(call.params)
-        found = [
-            r
-            for r in endpoint.rules
-            if all(
-                {"description": r.description, "destination-cidr": r.destination_cidr, "group-id": r.group_id}.get(name)
-                in values
-                for name, values in chosen.items()
-            )
-        ]
-        page, token = _page(found, call.params)
+        page, token = _page(
+            endpoint.rules,
+            call.params,
+            lambda r: {"description": r.description, "destination-cidr": r.destination_cidr, "group-id": r.group_id},
+        )
         return {"authorizationRule": [r.wire(endpoint.endpoint_id) for r in page], "nextToken": token}
 
     @action("ImportClientVpnClientCertificateRevocationList")
@@ -360,7 +339,12 @@ def _banner(options: dict[str, str] | None) -> dict[str, Any] | None:
     return {"enabled": enabled, "bannerText": options.get("BannerText")} if enabled else {"enabled": False}
 
 
-def _page(items: list[Any], params: dict[str, str]) -> tuple[list[Any], str | None]:
+def _page(
+    items: list[Any], params: dict[str, str], filter_fields: Callable[[Any], dict[str, str | None]]
+) -> tuple[list[Any], str | None]:
+    """The page of the items that pass the request's Filter.N (by the fields each filter name reads) and its token."""
+    chosen = wire.filters(params)
+    items = [i for i in items if all(filter_fields(i).get(name) in values for name, values in chosen.items())]
     start = int(params.get("NextToken") or 0)
     size = int(params.get("MaxResults") or 1000)
     if not 5 <= size <= 1000:
