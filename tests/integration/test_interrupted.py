@@ -20,7 +20,7 @@ from conftest import ROOT, playbook_command
 from test_stack import EXPECTED
 
 STAGE = "interrupted"
-STEP = 7  # mutating requests per interrupted run: a whole-stack converge makes about 75
+STEP = 6  # mutating requests per interrupted run: a whole-stack converge makes about 75
 
 
 def converge_until_tripped(emulator) -> dict | None:

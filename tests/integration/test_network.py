@@ -2,36 +2,22 @@
 
 from __future__ import annotations
 
-import pytest
+from census import stage_resources as census_of
 
 STAGE = "nettest"
+NETWORK = ("vpc", "subnet", "internet_gateway", "elastic_ip", "route_table", "security_group", "nat_gateway")
 
 
 def stage_resources(emulator, stage: str) -> dict[str, list[str]]:
-    """Every network resource that carries the stage's tag, by kind."""
-    ec2 = emulator.client("ec2")
-    tagged = [{"Name": "tag:livestack:stage", "Values": [stage]}]
-    return {
-        "vpc": [v["VpcId"] for v in ec2.describe_vpcs(Filters=tagged)["Vpcs"]],
-        "subnet": [s["SubnetId"] for s in ec2.describe_subnets(Filters=tagged)["Subnets"]],
-        "internet_gateway": [
-            g["InternetGatewayId"] for g in ec2.describe_internet_gateways(Filters=tagged)["InternetGateways"]
-        ],
-        "elastic_ip": [a["AllocationId"] for a in ec2.describe_addresses(Filters=tagged)["Addresses"]],
-        "route_table": [r["RouteTableId"] for r in ec2.describe_route_tables(Filters=tagged)["RouteTables"]],
-        "security_group": [g["GroupId"] for g in ec2.describe_security_groups(Filters=tagged)["SecurityGroups"]],
-        "nat_gateway": [
-            n["NatGatewayId"]
-            for n in ec2.describe_nat_gateways(Filters=tagged)["NatGateways"]
-            if n["State"] not in ("deleting", "deleted")
-        ],
-    }
+    """The network resources of the stage (the census holds every kind)."""
+    census = census_of(emulator.client, stage)
+    return {kind: census[kind] for kind in NETWORK}
 
 
-@pytest.mark.parametrize("nat_per_az", [False, True], ids=["one-nat", "nat-per-az"])
-def test_network_converges_once_and_tears_down_completely(emulator, run_playbook, nat_per_az):
-    stage = f"{STAGE}-{'az' if nat_per_az else 'one'}"
-    options = {"network_nat_per_az": nat_per_az}
+def test_network_with_a_nat_per_az_converges_once_and_tears_down_completely(emulator, run_playbook):
+    """One NAT gateway for both zones is the default the whole-stack test (test_stack.py) covers."""
+    stage = f"{STAGE}-az"
+    options = {"network_nat_per_az": True}
 
     emulator.clear_requests()
     check = run_playbook("site.yml", "--tags", "network", "--check", stage=stage, extra_vars=options)
@@ -43,7 +29,7 @@ def test_network_converges_once_and_tears_down_completely(emulator, run_playbook
     assert first.rc == 0, first.output
     assert first.recap["changed"] > 0
     created = stage_resources(emulator, stage)
-    nats = 2 if nat_per_az else 1
+    nats = 2
     assert {kind: len(ids) for kind, ids in created.items()} == {
         "vpc": 1,
         "subnet": 2 + nats,
