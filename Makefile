@@ -45,7 +45,7 @@ sanity: setup
 	bash tests/tools/sanity.sh
 
 pytest: setup
-	$(BIN)/pytest -n 2 --dist loadfile tests/ || [ $$? -eq 5 ]
+	$(BIN)/pytest -n 2 --dist loadgroup tests/ || [ $$? -eq 5 ]
 
 molecule: setup
 	$(BIN)/molecule test --all

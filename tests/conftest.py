@@ -19,7 +19,8 @@ import boto3
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-# Per-developer files (the Client VPN PKI and .ovpn profiles) of test stages stay out of $HOME.
+# Per-developer files (the Client VPN PKI and .ovpn profiles, the relay's build) of test stages stay
+# out of $HOME and apart from other test processes.
 TEST_CONFIG_ROOT = Path(tempfile.mkdtemp(prefix="livestack-tests-"))
 atexit.register(shutil.rmtree, TEST_CONFIG_ROOT, ignore_errors=True)
 RECAP = re.compile(r"^\S+\s+:\s+(?P<counts>ok=\d+.*)$", re.MULTILINE)
@@ -84,6 +85,14 @@ def start_emulator(log_path: Path, *options: str) -> tuple[subprocess.Popen, Emu
     return process, Emulator(int(port_file.read_text()))
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under `pytest -n 2 --dist loadgroup` (make test) a file's tests run on one worker, in order, sharing
+    its module fixtures; only the tests of a file marked ``independent`` are spread over the workers."""
+    for item in items:
+        if not item.get_closest_marker("independent"):
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))
+
+
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory: pytest.TempPathFactory):
     process, running = start_emulator(tmp_path_factory.mktemp("emulator") / "emulator.log")
@@ -129,7 +138,12 @@ def playbook_command(
     playbook: str, *args: str, stage: str, extra_vars: dict | None, port: int
 ) -> tuple[list[str], dict[str, str]]:
     """The ansible-playbook command line and environment for a playbook of the collection."""
-    variables = {"livestack_stage": stage, "client_vpn_config_dir": str(TEST_CONFIG_ROOT / stage), **(extra_vars or {})}
+    variables = {
+        "livestack_stage": stage,
+        "client_vpn_config_dir": str(TEST_CONFIG_ROOT / stage),
+        "dev_relay_build_dir": str(TEST_CONFIG_ROOT / stage / "build"),
+        **(extra_vars or {}),
+    }
     path = playbook if os.path.isabs(playbook) else str(ROOT / "playbooks" / playbook)
     command = [str(Path(sys.executable).parent / "ansible-playbook"), path, "-e", json.dumps(variables), *args]
     env = dict(os.environ, EMULATOR_PORT=str(port), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))

@@ -83,8 +83,7 @@ def secrets_found(texts: dict[str, str], password: str) -> list[str]:
 
 
 def variables(stage: str) -> dict:
-    config = TEST_CONFIG_ROOT / stage
-    return {"dev_relay_build_dir": str(config / "build"), "livestack_outputs_file": str(config / "outputs.json")}
+    return {"livestack_outputs_file": str(TEST_CONFIG_ROOT / stage / "outputs.json")}
 
 
 def site(emulator, *args: str, stage: str = STAGE, port: int | None = None) -> PlaybookRun:
