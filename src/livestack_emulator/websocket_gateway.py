@@ -89,7 +89,9 @@ class WebSocketGateway:
         self.runner = LambdaRunner(endpoint_url)
         self._connections: dict[str, Connection] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="ws-integration")
+        # Integrations run concurrently, each in an execution environment of its own (see lambda_runner),
+        # up to this many at once (Lambda's concurrency is higher; 32 covers the relay's 50 concurrent calls).
+        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="ws-integration")
 
     @property
     def url(self) -> str:
