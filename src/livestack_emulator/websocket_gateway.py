@@ -90,8 +90,9 @@ class WebSocketGateway:
         self._connections: dict[str, Connection] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         # Integrations run concurrently, each in an execution environment of its own (see lambda_runner),
-        # up to this many at once (Lambda's concurrency is higher; 32 covers the relay's 50 concurrent calls).
-        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="ws-integration")
+        # up to 8 at once: Lambda's concurrency is higher, but more threads would not run Python faster
+        # here, and every new environment's cold start (its boto3 clients) runs alone.
+        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="ws-integration")
 
     @property
     def url(self) -> str:

@@ -9,6 +9,11 @@ A registry in DynamoDB (one table per stage, items expire through the table's TT
 - ``pending#<client connection id>`` / ``<request id>``: invocations sent to a client and not yet
   answered, so that a client that leaves mid-call fails its stubs at once.
 
+A warm relay function keeps the client connection it last found for a stage and developer (for
+at most ``CLIENT_CACHE_SECONDS``) instead of reading the registry for every invocation: a stale
+entry cannot misroute, since a replaced or closed client's connection answers 410 Gone, upon which
+the registry is read again once.
+
 Messages (JSON, ``action`` selects the route; all go to $default): ``invoke`` from a stub,
 ``result`` and ``ping`` from a client. Payloads stay opaque here: the stub and the client put
 what does not fit in a 128 KB message into S3 and send its location.
@@ -31,6 +36,7 @@ from botocore.exceptions import ClientError
 
 CLIENT_TTL = 3 * 3600  # longer than API Gateway's 2 h connection limit; keep-alives refresh it
 PENDING_TTL = 15 * 60  # Lambda's longest timeout
+CLIENT_CACHE_SECONDS = 60.0
 DEVELOPER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 
 
@@ -67,6 +73,28 @@ def _post(connections: Any, connection_id: str, message: dict[str, Any]) -> bool
         if error.response["Error"]["Code"] == "GoneException":
             return False
         raise
+
+
+class ClientCache:
+    """The client connection last found per registry key, kept while the function is warm."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[str, float]] = {}
+
+    def get(self, key: str) -> str | None:
+        entry = self._entries.get(key)
+        return entry[0] if entry and entry[1] > time.monotonic() else None
+
+    def put(self, key: str, connection_id: str) -> None:
+        self._entries[key] = (connection_id, time.monotonic() + CLIENT_CACHE_SECONDS)
+
+    def forget(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+
+@functools.lru_cache(maxsize=1)
+def _client_cache() -> ClientCache:
+    return ClientCache()
 
 
 def _key(pk: str, sk: str = "-") -> dict[str, str]:
@@ -181,21 +209,7 @@ def _invoke(table: Any, connections: Any, stage: str, stub_id: str, message: dic
 
     if message.get("stage") != stage:
         return fail("wrong-stage", f"this relay serves stage {stage}, not {message.get('stage')}")
-    client = _live(table.get_item(Key=_key(f"client#{stage}#{developer}")).get("Item"))
-    if not client:
-        return fail(
-            "no-client",
-            f"no livestack-relay client is connected for stage {stage}, developer {developer}: "
-            f"start `livestack-relay --stage {stage} --developer {developer} module:function`",
-        )
-    client_id = client["connectionId"]
-    table.put_item(
-        Item={
-            **_key(f"pending#{client_id}", request_id),
-            "stubConnectionId": stub_id,
-            "expiresAt": int(time.time()) + PENDING_TTL,
-        }
-    )
+    registry_key, cache = f"client#{stage}#{developer}", _client_cache()
     forwarded = {
         "type": "invoke",
         "requestId": request_id,
@@ -203,16 +217,45 @@ def _invoke(table: Any, connections: Any, stage: str, stub_id: str, message: dic
         "bucket": message.get("bucket"),
         "payload": message.get("payload"),
     }
-    if not _post(connections, client_id, forwarded):
+    cached = cache.get(registry_key)
+    for attempt in ("cached", "registry") if cached else ("registry",):
+        if attempt == "cached":
+            client_id = cached
+        else:
+            client = _live(table.get_item(Key=_key(registry_key)).get("Item"))
+            if not client:
+                cache.forget(registry_key)
+                return fail(
+                    "no-client",
+                    f"no livestack-relay client is connected for stage {stage}, developer {developer}: "
+                    f"start `livestack-relay --stage {stage} --developer {developer} module:function`",
+                )
+            client_id = client["connectionId"]
+            if client_id == cached:
+                break  # the registry still names the connection that has just answered 410
+        table.put_item(
+            Item={
+                **_key(f"pending#{client_id}", request_id),
+                "stubConnectionId": stub_id,
+                "expiresAt": int(time.time()) + PENDING_TTL,
+            }
+        )
+        if _post(connections, client_id, forwarded):
+            cache.put(registry_key, client_id)
+            _post(connections, stub_id, {"type": "ack", "requestId": request_id})
+            return None
         table.delete_item(Key=_key(f"pending#{client_id}", request_id))
+        cache.forget(registry_key)
+    try:
         table.delete_item(
-            Key=_key(f"client#{stage}#{developer}"),
+            Key=_key(registry_key),
             ConditionExpression="connectionId = :id",
             ExpressionAttributeValues={":id": client_id},
         )
-        return fail("client-gone", f"the livestack-relay client of {developer} has gone (its connection closed)")
-    _post(connections, stub_id, {"type": "ack", "requestId": request_id})
-    return None
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise  # a newer client registered meanwhile: its entry stays
+    return fail("client-gone", f"the livestack-relay client of {developer} has gone (its connection closed)")
 
 
 def _result(table: Any, connections: Any, client_id: str, message: dict[str, Any]) -> None:
