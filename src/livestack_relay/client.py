@@ -192,7 +192,8 @@ class RelayClient:
         outcome, reference = await loop.run_in_executor(self._worker, self._run, request_id, message)
         status = "ok" if outcome.ok else f"error {outcome.value.get('errorType')}: {outcome.value.get('errorMessage')}"
         self.say(f"{request_id} {status} {outcome.milliseconds:.0f} ms")
-        self.outbox.put_nowait({"action": "result", "requestId": request_id, "ok": outcome.ok, "payload": reference})
+        result = {"action": "result", "requestId": request_id, "stub": message.get("stub"), "ok": outcome.ok}
+        self.outbox.put_nowait({**result, "payload": reference})
 
     def _run(self, request_id: str, message: dict[str, Any]) -> tuple[Outcome, dict[str, Any]]:
         """Unpack, run, pack (in a handler thread): the outcome and the result's reference."""
