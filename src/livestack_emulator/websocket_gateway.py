@@ -299,7 +299,10 @@ class WebSocketGateway:
             route = self._route(connection.api, "$disconnect")
             if route is not None:
                 event = self._event(connection, "$disconnect", "DISCONNECT")
-                asyncio.get_running_loop().run_in_executor(self._executor, self._quietly, connection, route, event)
+                try:
+                    asyncio.get_running_loop().run_in_executor(self._executor, self._quietly, connection, route, event)
+                except RuntimeError:  # the emulator is exiting: its executor no longer takes work
+                    pass
 
     def _quietly(self, connection: Connection, route: Any, event: dict[str, Any]) -> None:
         try:
