@@ -9,8 +9,9 @@ does for what the relay uses:
   otherwise, "Forbidden" when no route matches; messages over 128 KB close the socket with 1009;
 - ``$disconnect`` runs after any close; the idle timeout (10 min) and the 2 h limit close sockets;
 - the @connections API (``POST``/``GET``/``DELETE``, served by the emulator's HTTP port through
-  the ``apigateway_connections`` extension): 410 Gone for an unknown or closed connection, 413
-  above 128 KB.
+  the ``apigateway_connections`` extension, and for the integrations the gateway runs, on a
+  keep-alive port of its own, ``websocket_management``): 410 Gone for an unknown or closed
+  connection, 413 above 128 KB.
 
 Integrations run in-process (``lambda_runner``), each in a worker thread so that a handler calling
 back into the emulator (DynamoDB, @connections) never blocks the event loop.
@@ -37,6 +38,7 @@ from websockets.http11 import Request, Response
 
 from .lambda_runner import LambdaError, LambdaRunner
 from .sigv4 import SignatureError, verify
+from .websocket_management import ManagementServer
 
 MESSAGE_LIMIT = 128 * 1024
 IDLE_TIMEOUT = 600.0
@@ -89,6 +91,10 @@ class WebSocketGateway:
         self.runner = LambdaRunner(endpoint_url)
         self._connections: dict[str, Connection] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.management_url = ""
+        # Integrations run concurrently, each in an execution environment of its own (see lambda_runner),
+        # up to 8 at once: Lambda's concurrency is higher, but more threads would not run Python faster
+        # here, and every new environment's cold start (its boto3 clients) runs alone.
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="ws-integration")
 
     @property
@@ -120,6 +126,8 @@ class WebSocketGateway:
         return self.port
 
     async def _listen(self) -> Any:
+        management = ManagementServer(self._manage, Gone, MESSAGE_LIMIT)
+        self.management_url = f"http://{self.host}:{await management.start(self.host)}"
         return await serve(
             self._serve, self.host, self.port, process_request=self._connect, max_size=MESSAGE_LIMIT, ping_interval=None
         )
@@ -131,17 +139,29 @@ class WebSocketGateway:
             raise Gone(connection_id)
         return connection
 
-    def post(self, connection_id: str, data: bytes) -> None:
+    async def _send(self, connection_id: str, data: bytes) -> None:
         connection = self._open(connection_id)
         try:
             message: str | bytes = data.decode()
         except UnicodeDecodeError:
             message = data
-        future = asyncio.run_coroutine_threadsafe(connection.socket.send(message), self._loop)
         try:
-            future.result(timeout=30)
+            await connection.socket.send(message)
         except ConnectionClosed:
             raise Gone(connection_id) from None
+
+    async def _manage(self, method: str, connection_id: str, body: bytes) -> tuple[int, Any]:
+        """The @connections requests of ``websocket_management`` (on the loop): (status, JSON answer)."""
+        if method == "POST":
+            await self._send(connection_id, body)
+            return 200, None
+        if method == "DELETE":
+            await self._open(connection_id).socket.close(1000, "Connection deleted")
+            return 204, None
+        return 200, self.describe(connection_id)
+
+    def post(self, connection_id: str, data: bytes) -> None:
+        asyncio.run_coroutine_threadsafe(self._send(connection_id, data), self._loop).result(timeout=30)
 
     def delete(self, connection_id: str) -> None:
         connection = self._open(connection_id)
@@ -207,7 +227,7 @@ class WebSocketGateway:
         if integration is None:
             raise LambdaError(f"route {route.route_key} has no integration")
         arn = self.runner.function_arn(integration.integration_uri)
-        management = f"{self.endpoint_url}/{connection.stage}"
+        management = f"{self.management_url}/{connection.stage}"
         return self.runner.invoke(arn, event, {"AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": management})
 
     async def _connect(self, socket: ServerConnection, request: Request) -> Response | None:
@@ -279,7 +299,10 @@ class WebSocketGateway:
             route = self._route(connection.api, "$disconnect")
             if route is not None:
                 event = self._event(connection, "$disconnect", "DISCONNECT")
-                asyncio.get_running_loop().run_in_executor(self._executor, self._quietly, connection, route, event)
+                try:
+                    asyncio.get_running_loop().run_in_executor(self._executor, self._quietly, connection, route, event)
+                except RuntimeError:  # the emulator is exiting: its executor no longer takes work
+                    pass
 
     def _quietly(self, connection: Connection, route: Any, event: dict[str, Any]) -> None:
         try:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .client import Fatal, Options, RelayClient
 from .runner import HandlerImportError, HandlerRunner
+from .workers import WorkerPool
 
 
 def parser() -> argparse.ArgumentParser:
@@ -34,6 +35,12 @@ def parser() -> argparse.ArgumentParser:
     parse.add_argument("--profile", default=None, help="AWS profile (default: the usual credential chain)")
     parse.add_argument("--path", type=Path, default=Path.cwd(), help="directory the handler's modules live in")
     parse.add_argument("--keepalive", type=float, default=60.0, help="seconds between keep-alives")
+    parse.add_argument(
+        "--concurrency",
+        type=int,
+        default=10,
+        help="invocations run at once, each in a process of its own kept warm (default 10)",
+    )
     return parse
 
 
@@ -42,16 +49,20 @@ def main(argv: list[str] | None = None) -> int:
     if not args.url or not args.stage:
         print("livestack-relay: --url and --stage are required (or LIVESTACK_RELAY_URL, LIVESTACK_STAGE)")
         return 2
+    if args.concurrency < 1:
+        print("livestack-relay: --concurrency must be at least 1", file=sys.stderr)
+        return 2
     try:
-        runner = HandlerRunner(args.handler, args.path)
-        runner.load()
+        HandlerRunner(args.handler, args.path)  # the form of the handler path, checked before any process starts
+        pool = WorkerPool(args.handler, args.path, args.concurrency)
+        pool.start()  # the first environment, warm: refuses a handler that does not import
     except HandlerImportError as error:
         print(f"livestack-relay: {error}", file=sys.stderr)
         return 2
     options = Options(
         args.url.rstrip("/"), args.stage, args.developer, args.region, args.keepalive, profile=args.profile
     )
-    client = RelayClient(options, runner)
+    client = RelayClient(options, pool, concurrency=args.concurrency)
     try:
         asyncio.run(client.run())
     except Fatal as error:
@@ -60,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("livestack-relay: stopped", file=sys.stderr)
         return 0
+    finally:
+        pool.close()
     return 0
 
 

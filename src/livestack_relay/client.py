@@ -1,21 +1,22 @@
 """The connection to the stage's relay: SigV4 on $connect, keep-alives, reconnects, invocations.
 
-Invocations run one at a time in a worker thread (the handler's module state is shared, as in a
-warm Lambda); results go through an outbox that survives reconnects.
+Invocations run concurrently, each in a warm execution environment of the handler (a worker
+process, see ``workers``), up to the pool's concurrency; unpacking, the call and packing take one
+thread hop off the event loop. Results go through an outbox that survives reconnects.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import functools
 import json
 import random
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 from urllib.parse import urlencode
 
 import boto3
@@ -25,7 +26,13 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from . import wire
-from .runner import HandlerRunner, Outcome, error_shape
+from .runner import Outcome, error_shape
+
+
+class Invoker(Protocol):
+    """What runs the handler: a ``workers.WorkerPool`` (or, in tests, a ``runner.HandlerRunner``)."""
+
+    def invoke(self, request_id: str, payload: Any, deadline_ms: int | None) -> Outcome: ...
 
 
 class Fatal(Exception):
@@ -66,21 +73,26 @@ class Backoff:
 
 
 class RelayClient:
-    def __init__(self, options: Options, runner: HandlerRunner, out: TextIO = sys.stdout) -> None:
+    def __init__(self, options: Options, runner: Invoker, out: TextIO = sys.stdout, concurrency: int = 1) -> None:
         self.options = options
         self.runner = runner
         self.out = out
         self.session = boto3.session.Session(profile_name=options.profile, region_name=options.region)
         self.outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.backoff = Backoff(options.max_backoff)
-        self._worker = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="handler")
+        self._worker = concurrent.futures.ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="handler")
+        self._s3: Any = None
+        self._s3_lock = threading.Lock()
         self._pong = asyncio.Event()
         self.connected = asyncio.Event()
         self.on_connect: Callable[[], None] | None = None
 
-    @functools.cached_property
     def s3(self) -> Any:
-        return self.session.client("s3")
+        """The S3 client, made on first use (only large payloads need it; a boto3 session is not thread-safe)."""
+        with self._s3_lock:
+            if self._s3 is None:
+                self._s3 = self.session.client("s3")
+            return self._s3
 
     def say(self, text: str) -> None:
         print(f"{time.strftime('%H:%M:%S')} {text}", file=self.out, flush=True)
@@ -177,21 +189,22 @@ class RelayClient:
     async def _invoke(self, message: dict[str, Any]) -> None:
         request_id = str(message.get("requestId"))
         loop = asyncio.get_running_loop()
-        outcome = await loop.run_in_executor(self._worker, self._run, request_id, message)
-        try:
-            reference = await loop.run_in_executor(
-                None, wire.pack, outcome.value, self.s3, message.get("bucket"), f"responses/{request_id}"
-            )
-        except (wire.PayloadTooLarge, TypeError, ValueError) as error:
-            outcome = Outcome(False, error_shape(error), outcome.milliseconds)
-            reference = {"inline": wire.encode(outcome.value)[0]}
+        outcome, reference = await loop.run_in_executor(self._worker, self._run, request_id, message)
         status = "ok" if outcome.ok else f"error {outcome.value.get('errorType')}: {outcome.value.get('errorMessage')}"
         self.say(f"{request_id} {status} {outcome.milliseconds:.0f} ms")
-        self.outbox.put_nowait({"action": "result", "requestId": request_id, "ok": outcome.ok, "payload": reference})
+        result = {"action": "result", "requestId": request_id, "stub": message.get("stub"), "ok": outcome.ok}
+        self.outbox.put_nowait({**result, "payload": reference})
 
-    def _run(self, request_id: str, message: dict[str, Any]) -> Outcome:
+    def _run(self, request_id: str, message: dict[str, Any]) -> tuple[Outcome, dict[str, Any]]:
+        """Unpack, run, pack (in a handler thread): the outcome and the result's reference."""
         try:
             payload = wire.unpack(message.get("payload") or {}, self.s3)
         except Exception as error:  # noqa: BLE001 - reported to the stub as the invocation's error
-            return Outcome(False, error_shape(error), 0)
-        return self.runner.invoke(request_id, payload, message.get("deadlineMs"))
+            outcome = Outcome(False, error_shape(error), 0)
+        else:
+            outcome = self.runner.invoke(request_id, payload, message.get("deadlineMs"))
+        try:
+            return outcome, wire.pack(outcome.value, self.s3, message.get("bucket"), f"responses/{request_id}")
+        except (wire.PayloadTooLarge, TypeError, ValueError) as error:
+            outcome = Outcome(False, error_shape(error), outcome.milliseconds)
+            return outcome, {"inline": wire.encode(outcome.value)[0]}

@@ -69,17 +69,27 @@ class HandlerRunner:
         self.module_name, self.function_name = module, function
         self.root = root.resolve()
         self._snapshot: dict[str, tuple[int, int]] = {}
+        self._locations: dict[str, tuple[Any, Path | None]] = {}
         self._function: Callable[..., Any] | None = None
         if str(self.root) not in sys.path:
             sys.path.insert(0, str(self.root))
         sys.dont_write_bytecode = True  # a stale .pyc must never hide an edit made within the same second
 
     def _project_files(self) -> dict[str, Path]:
+        """The loaded modules whose file is under the project directory.
+
+        Resolving every module's path is slow (thousands of modules once boto3 is loaded): it is done
+        once per module object, so an unchanged interpreter costs one pass over ``sys.modules``.
+        """
         found = {}
         for name, module in list(sys.modules.items()):
-            location = getattr(module, "__file__", None)
-            if location and Path(location).resolve().is_relative_to(self.root):
-                found[name] = Path(location)
+            known = self._locations.get(name)
+            if known is None or known[0] is not module:
+                location = getattr(module, "__file__", None)
+                path = Path(location) if location and Path(location).resolve().is_relative_to(self.root) else None
+                known = self._locations[name] = (module, path)
+            if known[1] is not None:
+                found[name] = known[1]
         return found
 
     def _stat(self, files: dict[str, Path]) -> dict[str, tuple[int, int]]:
@@ -99,6 +109,7 @@ class HandlerRunner:
             return self._function
         for name, path in files.items():
             sys.modules.pop(name, None)
+            self._locations.pop(name, None)
             cached = Path(importlib.util.cache_from_source(str(path))) if path.suffix == ".py" else None
             if cached and cached.exists():
                 cached.unlink(missing_ok=True)

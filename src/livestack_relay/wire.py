@@ -32,6 +32,7 @@ def decode(data: str) -> Any:
 
 
 def pack(value: Any, s3: Any, bucket: str | None, key: str) -> dict[str, Any]:
+    """The reference of a value: inline, or an S3 object; ``s3`` is the client, or a function giving it."""
     data, size = encode(value)
     if size > LAMBDA_PAYLOAD_LIMIT:
         raise PayloadTooLarge(f"the payload is {size} bytes of JSON, over Lambda's limit of {LAMBDA_PAYLOAD_LIMIT}")
@@ -39,7 +40,7 @@ def pack(value: Any, s3: Any, bucket: str | None, key: str) -> dict[str, Any]:
         return {"inline": data}
     if not bucket:
         raise PayloadTooLarge(f"the payload needs S3 ({len(data)} bytes encoded) but the stub named no bucket")
-    s3.put_object(Bucket=bucket, Key=key, Body=data.encode())
+    _client(s3).put_object(Bucket=bucket, Key=key, Body=data.encode())
     return {"s3": {"bucket": bucket, "key": key}}
 
 
@@ -47,7 +48,11 @@ def unpack(reference: dict[str, Any], s3: Any) -> Any:
     if "inline" in reference:
         return decode(reference["inline"])
     location = reference["s3"]
-    return decode(s3.get_object(Bucket=location["bucket"], Key=location["key"])["Body"].read().decode())
+    return decode(_client(s3).get_object(Bucket=location["bucket"], Key=location["key"])["Body"].read().decode())
+
+
+def _client(s3: Any) -> Any:
+    return s3() if callable(s3) else s3
 
 
 def frames(text: str) -> list[str]:

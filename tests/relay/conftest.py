@@ -31,8 +31,11 @@ def aws_environment(emulator, monkeypatch):
 def start_client(tmp_path):
     started: list[Client] = []
 
-    def start(stage: RelayStage, handler: str, path: Path, developer: str | None = None) -> Client:
-        client = Client(stage, handler, path, developer or stage.developer, tmp_path / f"client-{len(started)}.log")
+    def start(
+        stage: RelayStage, handler: str, path: Path, developer: str | None = None, options: list[str] | None = None
+    ) -> Client:
+        log = tmp_path / f"client-{len(started)}.log"
+        client = Client(stage, handler, path, developer or stage.developer, log, options)
         started.append(client)
         client.wait_for("connected to")
         return client

@@ -124,7 +124,9 @@ def invoke_stub(stage: RelayStage, event, monkeypatch, developer: str | None = N
 class Client:
     """A ``python -m livestack_relay`` process and its output."""
 
-    def __init__(self, stage: RelayStage, handler: str, path: Path, developer: str, log: Path) -> None:
+    def __init__(
+        self, stage: RelayStage, handler: str, path: Path, developer: str, log: Path, options: list[str] | None = None
+    ) -> None:
         self.log = log
         env = dict(
             os.environ,
@@ -136,7 +138,7 @@ class Client:
         )
         env.pop("AWS_PROFILE", None)
         command = [sys.executable, "-m", "livestack_relay", handler, "--url", stage.url, "--stage", stage.stage]
-        command += ["--developer", developer, "--path", str(path)]
+        command += ["--developer", developer, "--path", str(path), *(options or [])]
         self.process = subprocess.Popen(command, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
 
     def output(self) -> str:

@@ -95,7 +95,7 @@ def test_the_websocket_api_reports_the_local_gateway_as_its_endpoint(relay_stage
 
 
 @pytest.fixture
-def local_gateway():
+def gateway_in_process():
     """A gateway in this process (idle timeout of half a second) over an API made in moto's backend here."""
     from moto.apigatewayv2.models import apigatewayv2_backends
 
@@ -108,8 +108,13 @@ def local_gateway():
     backend.create_stage(api.api_id, {"stageName": "s"})
     gateway = WebSocketGateway("127.0.0.1", 0, "http://127.0.0.1:1", idle_timeout=0.5)
     gateway.start()
-    yield f"{gateway.url}/{api.api_id}/s"
+    yield f"{gateway.url}/{api.api_id}/s", gateway
     backend.delete_api(api.api_id)
+
+
+@pytest.fixture
+def local_gateway(gateway_in_process):
+    return gateway_in_process[0]
 
 
 def test_an_idle_connection_is_closed_going_away_and_unrouted_messages_are_forbidden(local_gateway):
@@ -126,3 +131,31 @@ def test_an_unknown_api_or_stage_is_forbidden(local_gateway):
     with pytest.raises(InvalidStatus) as raised:
         connect(local_gateway + "x", open_timeout=10)
     assert raised.value.response.status_code == 403
+
+
+def test_the_gateways_own_connections_endpoint_posts_describes_deletes_and_answers_410(gateway_in_process):
+    url, gateway = gateway_in_process
+    api = boto3.client(
+        "apigatewaymanagementapi",
+        endpoint_url=f"{gateway.management_url}/s",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    with connect(url, open_timeout=10) as ws:
+        (connection_id,) = gateway.connection_ids()
+        for number in range(3):  # one kept-alive HTTP connection carries them all
+            api.post_to_connection(ConnectionId=connection_id, Data=json.dumps({"n": number}).encode())
+            assert json.loads(ws.recv(timeout=10)) == {"n": number}
+        assert api.get_connection(ConnectionId=connection_id)["Identity"]["SourceIp"] == "127.0.0.1"
+        with pytest.raises(ClientError) as raised:
+            api.post_to_connection(ConnectionId=connection_id, Data=b"x" * (128 * 1024 + 1))
+        assert raised.value.response["Error"]["Code"] == "PayloadTooLargeException"
+
+        api.delete_connection(ConnectionId=connection_id)
+        with pytest.raises(ConnectionClosed):
+            ws.recv(timeout=10)
+    with pytest.raises(ClientError) as raised:
+        api.post_to_connection(ConnectionId=connection_id, Data=b"{}")
+    assert raised.value.response["Error"]["Code"] == "GoneException"
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 410

@@ -5,9 +5,20 @@ A registry in DynamoDB (one table per stage, items expire through the table's TT
 
 - ``client#<stage>#<developer>``: the connection of the developer's ``livestack-relay`` client;
   a newer client replaces an older one, which is told so and disconnected;
-- ``conn#<connection id>``: what each connection is (client or stub), to clean up on $disconnect;
-- ``pending#<client connection id>`` / ``<request id>``: invocations sent to a client and not yet
-  answered, so that a client that leaves mid-call fails its stubs at once.
+- ``conn#<connection id>``: what each connection is (client or stub, whose developer), to clean up
+  on $disconnect and to check who sends a result;
+- ``stubs#<stage>#<developer>`` / ``<connection id>``: the developer's stub connections (one per warm
+  stub Lambda), so that a client that leaves mid-call fails the stubs waiting on it at once.
+
+An invocation costs no registry request once the relay function is warm (the goal: the relay adds
+little to each call). A warm relay function keeps the client connection it last found for a stage
+and developer (for at most ``CLIENT_CACHE_SECONDS``): a stale entry cannot misroute, since a
+replaced or closed client's connection answers 410 Gone, upon which the registry is read again
+once. It also keeps what each connection is (``conn#``, which never changes). The stub's connection
+id travels with the invocation to the client and back with its result; the relay forwards a result
+only from a connection registered as a client, and names that client's developer, which the stub
+checks is its own. The ack names the client the invocation went to, so that the client-gone notice
+sent to the developer's stubs when that client disconnects fails exactly the invocations it held.
 
 Messages (JSON, ``action`` selects the route; all go to $default): ``invoke`` from a stub,
 ``result`` and ``ping`` from a client. Payloads stay opaque here: the stub and the client put
@@ -30,7 +41,8 @@ import boto3
 from botocore.exceptions import ClientError
 
 CLIENT_TTL = 3 * 3600  # longer than API Gateway's 2 h connection limit; keep-alives refresh it
-PENDING_TTL = 15 * 60  # Lambda's longest timeout
+CONNECTIONS_CACHED = 4096
+CLIENT_CACHE_SECONDS = 60.0
 DEVELOPER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 
 
@@ -69,6 +81,46 @@ def _post(connections: Any, connection_id: str, message: dict[str, Any]) -> bool
         raise
 
 
+class ClientCache:
+    """The client connection last found per registry key, kept while the function is warm."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[str, float]] = {}
+
+    def get(self, key: str) -> str | None:
+        entry = self._entries.get(key)
+        return entry[0] if entry and entry[1] > time.monotonic() else None
+
+    def put(self, key: str, connection_id: str) -> None:
+        self._entries[key] = (connection_id, time.monotonic() + CLIENT_CACHE_SECONDS)
+
+    def forget(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+
+@functools.lru_cache(maxsize=1)
+def _client_cache() -> ClientCache:
+    return ClientCache()
+
+
+@functools.lru_cache(maxsize=1)
+def _connection_kinds() -> dict[str, dict[str, Any]]:
+    """``conn#`` items already read (they never change while their connection lives)."""
+    return {}
+
+
+def _connection_kind(table: Any, connection_id: str) -> dict[str, Any] | None:
+    kinds = _connection_kinds()
+    if connection_id not in kinds:
+        item = table.get_item(Key=_key(f"conn#{connection_id}")).get("Item")
+        if not item:
+            return None
+        if len(kinds) >= CONNECTIONS_CACHED:
+            kinds.clear()
+        kinds[connection_id] = item
+    return kinds[connection_id]
+
+
 def _key(pk: str, sk: str = "-") -> dict[str, str]:
     return {"pk": pk, "sk": sk}
 
@@ -94,6 +146,8 @@ def on_connect(event: dict[str, Any], context: Any) -> dict[str, Any]:
     table.put_item(
         Item={**_key(f"conn#{connection_id}"), "role": role, "developer": developer, "expiresAt": now + CLIENT_TTL}
     )
+    if role == "stub":
+        table.put_item(Item={**_key(f"stubs#{stage}#{developer}", connection_id), "expiresAt": now + CLIENT_TTL})
     if role == "client":
         previous = table.put_item(
             Item={
@@ -117,7 +171,11 @@ def on_connect(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def on_disconnect(event: dict[str, Any], context: Any) -> dict[str, Any]:
     table, connections, stage, connection_id = _context(event)
     item = table.delete_item(Key=_key(f"conn#{connection_id}"), ReturnValues="ALL_OLD").get("Attributes")
-    if not item or item.get("role") != "client":
+    if not item:
+        return _response(200)
+    stubs = f"stubs#{stage}#{item['developer']}"
+    if item.get("role") == "stub":
+        table.delete_item(Key=_key(stubs, connection_id))
         return _response(200)
     try:
         table.delete_item(
@@ -128,21 +186,24 @@ def on_disconnect(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except ClientError as error:
         if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
             raise  # a newer client already holds the registry entry: leave it
-    pending = table.query(
-        KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": f"pending#{connection_id}"}
-    ).get("Items", [])
-    for invocation in pending:
-        _post(
-            connections,
-            invocation["stubConnectionId"],
-            {
-                "type": "error",
-                "reason": "client-gone",
-                "requestId": invocation["sk"],
-                "message": f"the livestack-relay client of {item['developer']} disconnected during the invocation",
-            },
-        )
-        table.delete_item(Key=_key(invocation["pk"], invocation["sk"]))
+    notice = {
+        "type": "error",
+        "reason": "client-gone",
+        "client": connection_id,
+        "message": f"the livestack-relay client of {item['developer']} disconnected during the invocation",
+    }
+    # The resource's client takes and gives plain Python values, paginated.
+    paginator = table.meta.client.get_paginator("query")
+    pages = paginator.paginate(
+        TableName=table.name,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": stubs},
+        ProjectionExpression="sk",
+    )
+    for page in pages:
+        for stub in page.get("Items", []):
+            if not _post(connections, stub["sk"], notice):
+                table.delete_item(Key=_key(stubs, stub["sk"]))  # a stub that left without $disconnect
     return _response(200)
 
 
@@ -181,52 +242,63 @@ def _invoke(table: Any, connections: Any, stage: str, stub_id: str, message: dic
 
     if message.get("stage") != stage:
         return fail("wrong-stage", f"this relay serves stage {stage}, not {message.get('stage')}")
-    client = _live(table.get_item(Key=_key(f"client#{stage}#{developer}")).get("Item"))
-    if not client:
-        return fail(
-            "no-client",
-            f"no livestack-relay client is connected for stage {stage}, developer {developer}: "
-            f"start `livestack-relay --stage {stage} --developer {developer} module:function`",
-        )
-    client_id = client["connectionId"]
-    table.put_item(
-        Item={
-            **_key(f"pending#{client_id}", request_id),
-            "stubConnectionId": stub_id,
-            "expiresAt": int(time.time()) + PENDING_TTL,
-        }
-    )
+    registry_key, cache = f"client#{stage}#{developer}", _client_cache()
     forwarded = {
         "type": "invoke",
         "requestId": request_id,
         "deadlineMs": message.get("deadlineMs"),
         "bucket": message.get("bucket"),
         "payload": message.get("payload"),
+        "stub": stub_id,
     }
-    if not _post(connections, client_id, forwarded):
-        table.delete_item(Key=_key(f"pending#{client_id}", request_id))
+    cached = cache.get(registry_key)
+    for attempt in ("cached", "registry") if cached else ("registry",):
+        if attempt == "cached":
+            client_id = cached
+        else:
+            client = _live(table.get_item(Key=_key(registry_key)).get("Item"))
+            if not client:
+                cache.forget(registry_key)
+                return fail(
+                    "no-client",
+                    f"no livestack-relay client is connected for stage {stage}, developer {developer}: "
+                    f"start `livestack-relay --stage {stage} --developer {developer} module:function`",
+                )
+            client_id = client["connectionId"]
+            if client_id == cached:
+                break  # the registry still names the connection that has just answered 410
+        if _post(connections, client_id, forwarded):
+            cache.put(registry_key, client_id)
+            _post(connections, stub_id, {"type": "ack", "requestId": request_id, "client": client_id})
+            return None
+        cache.forget(registry_key)
+    try:
         table.delete_item(
-            Key=_key(f"client#{stage}#{developer}"),
+            Key=_key(registry_key),
             ConditionExpression="connectionId = :id",
             ExpressionAttributeValues={":id": client_id},
         )
-        return fail("client-gone", f"the livestack-relay client of {developer} has gone (its connection closed)")
-    _post(connections, stub_id, {"type": "ack", "requestId": request_id})
-    return None
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise  # a newer client registered meanwhile: its entry stays
+    return fail("client-gone", f"the livestack-relay client of {developer} has gone (its connection closed)")
 
 
 def _result(table: Any, connections: Any, client_id: str, message: dict[str, Any]) -> None:
-    request_id = str(message.get("requestId"))
-    # Only the client the invocation went to may answer it; deleting the pending item checks and cleans up at once.
-    pending = table.delete_item(Key=_key(f"pending#{client_id}", request_id), ReturnValues="ALL_OLD").get("Attributes")
-    if not pending:
+    request_id, stub_id = str(message.get("requestId")), str(message.get("stub") or "")
+    sender = _connection_kind(table, client_id)
+    if not sender or sender.get("role") != "client" or not stub_id:
         _post(connections, client_id, {"type": "error", "reason": "unknown-request", "requestId": request_id})
         return
-    _post(
-        connections,
-        pending["stubConnectionId"],
-        {"type": "result", "requestId": request_id, "ok": bool(message.get("ok")), "payload": message.get("payload")},
-    )
+    result = {
+        "type": "result",
+        "requestId": request_id,
+        "developer": sender["developer"],  # the stub takes results from its own developer's client only
+        "ok": bool(message.get("ok")),
+        "payload": message.get("payload"),
+    }
+    if not _post(connections, stub_id, result):
+        _post(connections, client_id, {"type": "error", "reason": "stub-gone", "requestId": request_id})
 
 
 def _ping(table: Any, connections: Any, stage: str, client_id: str, message: dict[str, Any]) -> None:

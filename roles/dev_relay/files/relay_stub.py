@@ -177,6 +177,8 @@ class Relay:
         }
         sock = self._send(message)
         acknowledged = False
+        client: str | None = None  # the client connection the relay sent this invocation to (named by the ack)
+        gone: set[str] = set()  # clients the relay reported disconnected, maybe before this invocation's ack
         while True:
             limit = time.monotonic() + ACK_TIMEOUT if not acknowledged else deadline
             try:
@@ -194,14 +196,25 @@ class Relay:
             except websocket.WebSocketError as error:
                 self._socket = None
                 raise RelayError(f"the relay connection dropped during invocation {request_id}: {error}") from None
-            if not isinstance(reply, dict) or reply.get("requestId") != request_id:
+            if not isinstance(reply, dict):
+                continue
+            if reply.get("reason") == "client-gone" and reply.get("client"):
+                if reply["client"] == client:
+                    raise _relay_error(reply)
+                gone.add(reply["client"])
+                continue  # about another invocation's client (or an earlier one's)
+            if reply.get("requestId") != request_id:
                 continue  # a late answer to an earlier invocation, or API Gateway's own notice
             kind = reply.get("type")
             if kind == "ack":
-                acknowledged = True
+                acknowledged, client = True, reply.get("client")
+                if client in gone:
+                    raise LocalClientDisconnected(
+                        f"the livestack-relay client of {self.developer} disconnected during the invocation"
+                    )
             elif kind == "error":
                 raise _relay_error(reply)
-            elif kind == "result":
+            elif kind == "result" and reply.get("developer") == self.developer:
                 value = self._unpack(reply["payload"])
                 if reply.get("ok"):
                     return value
