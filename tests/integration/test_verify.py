@@ -52,6 +52,10 @@ def test_the_converged_stage_passes_with_no_mutating_request(stage: Emulator) ->
     assert "13 posture rules hold for stage verify" in run.output
 
 
+def named(resource: dict, name: str) -> bool:
+    return {"Key": "Name", "Value": name} in resource.get("Tags", [])
+
+
 def ids(emulator: Emulator) -> dict[str, str]:
     ec2 = emulator.client("ec2")
     vpc = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [f"{PREFIX}-vpc"]}])["Vpcs"][0]["VpcId"]
@@ -61,9 +65,7 @@ def ids(emulator: Emulator) -> dict[str, str]:
     return {
         "database_group": next(g["GroupId"] for g in groups if g["GroupName"] == f"{PREFIX}-database"),
         "private_subnet": subnets[0]["SubnetId"],
-        "vpn_endpoint": next(
-            e["ClientVpnEndpointId"] for e in endpoints if {"Key": "Name", "Value": f"{PREFIX}-vpn"} in e.get("Tags", [])
-        ),
+        "vpn_endpoint": next(e["ClientVpnEndpointId"] for e in endpoints if named(e, f"{PREFIX}-vpn")),
     }
 
 
@@ -80,7 +82,10 @@ ALL_BLOCKED = {
 }
 
 
-def breakages(emulator: Emulator, found: dict[str, str]) -> list[tuple[str, Callable[[], object], Callable[[], object]]]:
+Breakage = tuple[str, Callable[[], object], Callable[[], object]]
+
+
+def breakages(emulator: Emulator, found: dict[str, str]) -> list[Breakage]:
     """(rule, break, restore) for each posture broken, each through another API."""
     ec2, rds, s3, iam = (emulator.client(name) for name in ("ec2", "rds", "s3", "iam"))
     group, subnet, endpoint = found["database_group"], found["private_subnet"], found["vpn_endpoint"]
@@ -118,6 +123,15 @@ def breakages(emulator: Emulator, found: dict[str, str]) -> list[tuple[str, Call
             lambda: ec2.create_tags(Resources=[subnet], Tags=[{"Key": "livestack:stage", "Value": STAGE}]),
         ),
         (
+            "database-not-public",
+            lambda: rds.modify_db_instance(
+                DBInstanceIdentifier=f"{PREFIX}-aurora-1", PubliclyAccessible=True, ApplyImmediately=True
+            ),
+            lambda: rds.modify_db_instance(
+                DBInstanceIdentifier=f"{PREFIX}-aurora-1", PubliclyAccessible=False, ApplyImmediately=True
+            ),
+        ),
+        (
             "vpn-split-tunnel",
             lambda: ec2.modify_client_vpn_endpoint(ClientVpnEndpointId=endpoint, SplitTunnel=False),
             lambda: ec2.modify_client_vpn_endpoint(ClientVpnEndpointId=endpoint, SplitTunnel=True),
@@ -126,7 +140,7 @@ def breakages(emulator: Emulator, found: dict[str, str]) -> list[tuple[str, Call
 
 
 def test_a_broken_posture_fails_naming_each_broken_rule(stage: Emulator) -> None:
-    """Every breakage at once (one verify run instead of six): each rule reports its own, and only those fail."""
+    """Every breakage at once (one verify run instead of seven): each rule reports its own, and only those fail."""
     cases = breakages(stage, ids(stage))
     restores = []
     try:
@@ -144,9 +158,6 @@ def test_a_broken_posture_fails_naming_each_broken_rule(stage: Emulator) -> None
     assert "RequireTLS is off" in broken["proxy-requires-tls"]
     assert "BlockPublicPolicy is not true" in broken["bucket-private"]
     assert "broader" in broken["proxy-role-reads-only-its-secret"]
-    assert found_subnet_untagged(broken["stage-tags"])
+    assert re.search(r"subnet subnet-\w+ has no livestack:stage tag", broken["stage-tags"])
     assert "split tunnel is off" in broken["vpn-split-tunnel"]
-
-
-def found_subnet_untagged(problems: str) -> bool:
-    return re.search(r"subnet subnet-\w+ has no livestack:stage tag", problems) is not None
+    assert f"instance {PREFIX}-aurora-1 is publicly accessible" in broken["database-not-public"]
