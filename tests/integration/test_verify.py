@@ -9,8 +9,7 @@ import subprocess
 from collections.abc import Callable, Iterator
 
 import pytest
-
-from tests.conftest import ROOT, Emulator, PlaybookRun, playbook_command
+from conftest import ROOT, Emulator, PlaybookRun, playbook_command
 
 STAGE = "verify"
 PREFIX = f"livestack-{STAGE}"
