@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 from collections.abc import Callable, Iterator
+from urllib.parse import unquote
 
 import pytest
 from conftest import ROOT, Emulator, PlaybookRun, playbook_command
@@ -51,6 +52,29 @@ def test_the_converged_stage_passes_with_no_mutating_request(stage: Emulator) ->
     assert "13 posture rules hold for stage verify" in run.output
 
 
+def proxy_policy(iam) -> dict:
+    """The document of the proxy role's inline policy, as the rds_proxy role wrote it."""
+    found = iam.get_role_policy(RoleName=f"{PREFIX}-proxy", PolicyName=f"{PREFIX}-proxy-read-secret")
+    document = found["PolicyDocument"]
+    return json.loads(unquote(document)) if isinstance(document, str) else document
+
+
+def put_proxy_policy(iam, document: dict) -> None:
+    iam.put_role_policy(
+        RoleName=f"{PREFIX}-proxy", PolicyName=f"{PREFIX}-proxy-read-secret", PolicyDocument=json.dumps(document)
+    )
+
+
+def attach_broader_policy(iam) -> None:
+    arn = iam.create_policy(PolicyName=f"{PREFIX}-broader", PolicyDocument=json.dumps(BROADER_POLICY))["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName=f"{PREFIX}-proxy", PolicyArn=arn)
+
+
+def detach_broader_policy(iam, arn: str) -> None:
+    iam.detach_role_policy(RoleName=f"{PREFIX}-proxy", PolicyArn=arn)
+    iam.delete_policy(PolicyArn=arn)
+
+
 def named(resource: dict, name: str) -> bool:
     return {"Key": "Name", "Value": name} in resource.get("Tags", [])
 
@@ -61,18 +85,18 @@ def ids(emulator: Emulator) -> dict[str, str]:
     groups = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["SecurityGroups"]
     subnets = ec2.describe_subnets(Filters=[{"Name": "tag:Name", "Values": [f"{PREFIX}-private-a"]}])["Subnets"]
     endpoints = ec2.describe_client_vpn_endpoints()["ClientVpnEndpoints"]
+    account = emulator.client("sts").get_caller_identity()["Account"]
     return {
         "database_group": next(g["GroupId"] for g in groups if g["GroupName"] == f"{PREFIX}-database"),
         "private_subnet": subnets[0]["SubnetId"],
         "vpn_endpoint": next(e["ClientVpnEndpointId"] for e in endpoints if named(e, f"{PREFIX}-vpn")),
+        "managed_policy": f"arn:aws:iam::{account}:policy/{PREFIX}-broader",
     }
 
 
 OPEN_INGRESS = [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
-BROADER_POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": "secretsmanager:*", "Resource": "*"}],
-}
+BROADER_STATEMENT = {"Sid": "Broader", "Effect": "Allow", "Action": "secretsmanager:*", "Resource": "*"}
+BROADER_POLICY = {"Version": "2012-10-17", "Statement": [BROADER_STATEMENT]}
 ALL_BLOCKED = {
     "BlockPublicAcls": True,
     "IgnorePublicAcls": True,
@@ -88,6 +112,7 @@ def breakages(emulator: Emulator, found: dict[str, str]) -> list[Breakage]:
     """(rule, break, restore) for each posture broken, each through another API."""
     ec2, rds, s3, iam = (emulator.client(name) for name in ("ec2", "rds", "s3", "iam"))
     group, subnet, endpoint = found["database_group"], found["private_subnet"], found["vpn_endpoint"]
+    policy, managed_policy = proxy_policy(iam), found["managed_policy"]
     return [
         (
             "no-open-ingress",
@@ -111,10 +136,13 @@ def breakages(emulator: Emulator, found: dict[str, str]) -> list[Breakage]:
         ),
         (
             "proxy-role-reads-only-its-secret",
-            lambda: iam.put_role_policy(
-                RoleName=f"{PREFIX}-proxy", PolicyName="broader", PolicyDocument=json.dumps(BROADER_POLICY)
-            ),
-            lambda: iam.delete_role_policy(RoleName=f"{PREFIX}-proxy", PolicyName="broader"),
+            lambda: put_proxy_policy(iam, {**policy, "Statement": [*policy["Statement"], BROADER_STATEMENT]}),
+            lambda: put_proxy_policy(iam, policy),
+        ),
+        (
+            "proxy-role-reads-only-its-secret",
+            lambda: attach_broader_policy(iam),
+            lambda: detach_broader_policy(iam, managed_policy),
         ),
         (
             "stage-tags",
@@ -139,8 +167,9 @@ def breakages(emulator: Emulator, found: dict[str, str]) -> list[Breakage]:
 
 
 def test_a_broken_posture_fails_naming_each_broken_rule(stage: Emulator) -> None:
-    """Every breakage at once (one verify run instead of seven): each rule reports its own, and only those fail."""
-    cases = breakages(stage, ids(stage))
+    """Every breakage at once (one verify run instead of eight): each rule reports its own, and only those fail."""
+    found = ids(stage)
+    cases = breakages(stage, found)
     restores = []
     try:
         for _, breaking, restoring in cases:
@@ -156,7 +185,8 @@ def test_a_broken_posture_fails_naming_each_broken_rule(stage: Emulator) -> None
     assert "0.0.0.0/0" in broken["no-open-ingress"] and "tcp 22-22" in broken["security-group-ingress"]
     assert "RequireTLS is off" in broken["proxy-requires-tls"]
     assert "BlockPublicPolicy is not true" in broken["bucket-private"]
-    assert "broader" in broken["proxy-role-reads-only-its-secret"]
+    assert "statement Broader allows secretsmanager:* on *" in broken["proxy-role-reads-only-its-secret"]
+    assert f"managed policy {found['managed_policy']} is attached" in broken["proxy-role-reads-only-its-secret"]
     assert re.search(r"subnet subnet-\w+ has no livestack:stage tag", broken["stage-tags"])
     assert "split tunnel is off" in broken["vpn-split-tunnel"]
     assert f"instance {PREFIX}-aurora-1 is publicly accessible" in broken["database-not-public"]
