@@ -4,8 +4,10 @@ As Terraform's provider tests require an empty plan after every apply and nothin
 destroy: check mode predicts and mutates nothing, the second converge and check mode on the
 converged stack change nothing, and after the teardown no resource of the stage is left in any
 service. The first converge runs at -vvv and everything it printed and wrote is scanned for
-secrets. A second stage converged while 20 % of the requests fail as AWS fails under load ends
-described exactly as the first. The tests run in this order, on one converged stage.
+secrets. The posture check (playbooks/verify.yml) passes on the converged stage and names every
+rule broken behind Ansible's back. A second stage converged while 20 % of the requests fail as
+AWS fails under load ends described exactly as the first. The tests run in this order, on one
+converged stage.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from pathlib import Path
 import pytest
 from census import counts, describe, kept, stage_resources
 from conftest import TEST_CONFIG_ROOT, PlaybookRun, ansible_playbook
+from posture import breakages, ids, verify
 
 from livestack_emulator.faults import FaultProxy
 
 STAGE = "stack"
+PREFIX = f"livestack-{STAGE}"
 FAULTED = "faulted"
 # One of each, per stage: the duplicates an interrupted or repeated run must never make.
 EXPECTED = {
@@ -147,6 +151,13 @@ def test_check_mode_on_the_converged_stack_changes_nothing(emulator, converged):
     assert emulator.requests()["mutating"] == 0
 
 
+def test_posture_check_passes_without_a_mutating_request(emulator, converged):
+    run, broken = verify(emulator, STAGE)
+    assert run.rc == 0 and broken == {}, run.output[-5000:]
+    assert run.recap["changed"] == 0
+    assert f"13 posture rules hold for stage {STAGE}" in run.output
+
+
 def test_faulted_converge_ends_as_the_clean_one(emulator, converged):
     proxy = FaultProxy(emulator.port, rate=0.2, seed=20).start()
     try:
@@ -158,6 +169,32 @@ def test_faulted_converge_ends_as_the_clean_one(emulator, converged):
     assert faulted.rc == 0, faulted.output[-5000:]
     assert stats["faulted"] >= 0.1 * stats["requests"]
     assert describe(emulator.client, FAULTED) == describe(emulator.client, STAGE)
+
+
+def test_posture_check_names_each_rule_broken_behind_ansibles_back(emulator, converged) -> None:
+    """Every breakage at once (one verify run instead of eight): each rule reports its own, and only those fail."""
+    found = ids(emulator, PREFIX)
+    cases = breakages(emulator, STAGE, found)
+    restores = []
+    try:
+        for _, breaking, restoring in cases:
+            breaking()
+            restores.append(restoring)
+        run, broken = verify(emulator, STAGE)
+    finally:
+        for restoring in reversed(restores):
+            restoring()
+    assert run.rc != 0
+    # The open ingress also breaks the exact-ingress rule of the database group.
+    assert set(broken) == {rule for rule, _, _ in cases} | {"security-group-ingress"}, run.output[-5000:]
+    assert "0.0.0.0/0" in broken["no-open-ingress"] and "tcp 22-22" in broken["security-group-ingress"]
+    assert "RequireTLS is off" in broken["proxy-requires-tls"]
+    assert "BlockPublicPolicy is not true" in broken["bucket-private"]
+    assert "statement Broader allows secretsmanager:* on *" in broken["proxy-role-reads-only-its-secret"]
+    assert f"managed policy {found['managed_policy']} is attached" in broken["proxy-role-reads-only-its-secret"]
+    assert re.search(r"subnet subnet-\w+ has no livestack:stage tag", broken["stage-tags"])
+    assert "split tunnel is off" in broken["vpn-split-tunnel"]
+    assert f"instance {PREFIX}-aurora-1 is publicly accessible" in broken["database-not-public"]
 
 
 @pytest.mark.parametrize("stage", [STAGE, FAULTED])
