@@ -1,167 +1,289 @@
-"""A census of one stage: every resource the stack makes, in every service, found by its tag or name.
+"""Every resource a stage owns, found service by service (the tagging API misses what moto does not index).
 
-EC2 resources and ACM certificates are found by the ``livestack:stage`` tag; the rest by their
-names, which all start with ``livestack-<stage>`` (the secret with ``livestack-<stage>/``).
-Only live resources count: a NAT gateway being deleted, a secret scheduled for deletion and the
-final cluster snapshot are what a teardown is meant to leave, and ``kept`` lists them apart.
+``stage_resources(emulator_or_clients, stage)`` answers ``{kind: [id, ...]}`` for every kind of resource the
+stack creates, empty lists included, so that a teardown check can assert that all are empty and the bench can
+count the managed resources honestly. A resource belongs to the stage when it carries the tag
+``livestack:stage`` (and ``livestack:project``) or, where a service has no cheap tag filter, when its name
+starts with ``<project>-<stage>-`` (the roles name everything so).
+
+``emulator_or_clients`` is anything with a ``client(service_name)`` method: the tests' ``Emulator``, a
+``boto3.Session``, or a mapping of service name to boto3 client.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-PROJECT = "livestack"
-GONE = ("deleting", "deleted", "deleted-complete")
+from botocore.exceptions import ClientError
+
+# The kinds, in the order of the stack (network, aurora, rds_proxy, client_vpn, dev_relay).
+KINDS = (
+    "vpc", "subnet", "internet_gateway", "elastic_ip", "nat_gateway", "route_table", "security_group",
+    "db_subnet_group", "db_cluster_parameter_group", "db_cluster", "db_instance", "secret",
+    "iam_role", "iam_role_policy", "iam_managed_policy", "db_proxy", "db_proxy_target",
+    "acm_certificate", "log_group", "client_vpn_endpoint", "client_vpn_association", "client_vpn_authorization_rule",
+    "s3_bucket", "dynamodb_table", "lambda_function", "lambda_permission",
+    "apigatewayv2_api", "apigatewayv2_route", "apigatewayv2_integration", "apigatewayv2_stage",
+)  # fmt: skip
 
 
-def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> list[dict]:
-    if client.can_paginate(operation):
-        return [item for page in client.get_paginator(operation).paginate(**kwargs) for item in page[key]]
-    return getattr(client, operation)(**kwargs)[key]
+def stage_resources(emulator_or_clients: Any, stage: str, project: str = "livestack") -> dict[str, list[str]]:
+    """Ids of every resource of ``project``/``stage``, by kind (see KINDS)."""
+    client = _client_factory(emulator_or_clients)
+    census = _Census(client, project, stage)
+    found: dict[str, list[str]] = {kind: [] for kind in KINDS}
+    for collect in (census.network, census.database, census.identity, census.vpn, census.relay):
+        for kind, ids in collect().items():
+            found[kind].extend(ids)
+    return found
 
 
-def _tagged(resources: Iterable[dict], stage: str, tag_key: str = "Tags") -> list[dict]:
-    return [r for r in resources if {"Key": "livestack:stage", "Value": stage} in r.get(tag_key, [])]
+def count(resources: Mapping[str, list[str]]) -> int:
+    return sum(len(ids) for ids in resources.values())
 
 
-def _ours(stage: str) -> re.Pattern[str]:
-    """Names of the stage's resources, at the start of the name or of a path component (log groups)."""
-    return re.compile(rf"(^|/){PROJECT}-{re.escape(stage)}([-/.]|$)")
+def _client_factory(source: Any) -> Callable[[str], Any]:
+    if isinstance(source, Mapping):
+        return source.__getitem__
+    return source.client
 
 
-def stage_resources(client: Callable[[str], Any], stage: str) -> dict[str, list[str]]:
-    """Ids of the stage's live resources by kind; ``client(service)`` gives a boto3 client."""
-    ours = _ours(stage)
+def _tags(tag_list: Iterable[Mapping[str, str]] | None) -> dict[str, str]:
+    return {tag["Key"]: tag["Value"] for tag in tag_list or []}
 
-    def named(items: Iterable[dict], field: str) -> list[str]:
-        return sorted(item[field] for item in items if ours.search(item[field]))
 
-    ec2, rds = client("ec2"), client("rds")
-    stage_tag = [{"Name": "tag:livestack:stage", "Values": [stage]}]
-    census: dict[str, list[str]] = {
-        "vpc": [v["VpcId"] for v in _pages(ec2, "describe_vpcs", "Vpcs", Filters=stage_tag)],
-        "subnet": [s["SubnetId"] for s in _pages(ec2, "describe_subnets", "Subnets", Filters=stage_tag)],
-        "internet_gateway": [
-            g["InternetGatewayId"]
-            for g in _pages(ec2, "describe_internet_gateways", "InternetGateways", Filters=stage_tag)
-        ],
-        "elastic_ip": [a["AllocationId"] for a in ec2.describe_addresses(Filters=stage_tag)["Addresses"]],
-        "nat_gateway": [
-            n["NatGatewayId"]
-            for n in _pages(ec2, "describe_nat_gateways", "NatGateways", Filter=stage_tag)
-            if n["State"] not in GONE
-        ],
-        "route_table": [
-            r["RouteTableId"] for r in _pages(ec2, "describe_route_tables", "RouteTables", Filters=stage_tag)
-        ],
-        "security_group": [
-            g["GroupId"] for g in _pages(ec2, "describe_security_groups", "SecurityGroups", Filters=stage_tag)
-        ],
-        "client_vpn_endpoint": [
-            e["ClientVpnEndpointId"]
-            for e in _tagged(_pages(ec2, "describe_client_vpn_endpoints", "ClientVpnEndpoints"), stage)
-            if e["Status"]["Code"] not in GONE
-        ],
-        "db_cluster": named(_pages(rds, "describe_db_clusters", "DBClusters"), "DBClusterIdentifier"),
-        "db_instance": named(_pages(rds, "describe_db_instances", "DBInstances"), "DBInstanceIdentifier"),
-        "db_subnet_group": named(_pages(rds, "describe_db_subnet_groups", "DBSubnetGroups"), "DBSubnetGroupName"),
-        "db_cluster_parameter_group": named(
-            _pages(rds, "describe_db_cluster_parameter_groups", "DBClusterParameterGroups"),
-            "DBClusterParameterGroupName",
-        ),
-        "db_proxy": named(_pages(rds, "describe_db_proxies", "DBProxies"), "DBProxyName"),
-        "secret": named(_pages(client("secretsmanager"), "list_secrets", "SecretList"), "Name"),
-        "iam_role": named(_pages(client("iam"), "list_roles", "Roles"), "RoleName"),
-        "iam_policy": named(_pages(client("iam"), "list_policies", "Policies", Scope="Local"), "PolicyName"),
-        "log_group": named(_pages(client("logs"), "describe_log_groups", "logGroups"), "logGroupName"),
-        "lambda_function": named(_pages(client("lambda"), "list_functions", "Functions"), "FunctionName"),
-        "apigatewayv2_api": named(client("apigatewayv2").get_apis()["Items"], "Name"),
-        "dynamodb_table": sorted(
-            name for name in _pages(client("dynamodb"), "list_tables", "TableNames") if ours.search(name)
-        ),
-        "s3_bucket": named(client("s3").list_buckets()["Buckets"], "Name"),
-        "acm_certificate": _stage_certificates(client("acm"), stage),
-    }
-    census["client_vpn_association"] = [
-        a["AssociationId"]
-        for endpoint in census["client_vpn_endpoint"]
-        for a in _pages(
-            ec2, "describe_client_vpn_target_networks", "ClientVpnTargetNetworks", ClientVpnEndpointId=endpoint
+class _Census:
+    def __init__(self, client: Callable[[str], Any], project: str, stage: str) -> None:
+        self.client = client
+        self.project, self.stage = project, stage
+        self.prefix = f"{project}-{stage}-"
+        self.ec2_filters = [
+            {"Name": "tag:livestack:stage", "Values": [stage]},
+            {"Name": "tag:livestack:project", "Values": [project]},
+        ]
+
+    def ours(self, tags: Mapping[str, str]) -> bool:
+        return tags.get("livestack:stage") == self.stage and tags.get("livestack:project") == self.project
+
+    def named(self, name: str) -> bool:
+        return name.lower().startswith(self.prefix.lower())
+
+    def pages(self, service: str, operation: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:
+        client = self.client(service)
+        if client.can_paginate(operation):
+            return [item for page in client.get_paginator(operation).paginate(**kwargs) for item in page.get(key, [])]
+        return getattr(client, operation)(**kwargs).get(key, [])
+
+    # --- network --------------------------------------------------------------------------------
+    def network(self) -> dict[str, list[str]]:
+        f = self.ec2_filters
+        return {
+            "vpc": [v["VpcId"] for v in self.pages("ec2", "describe_vpcs", "Vpcs", Filters=f)],
+            "subnet": [s["SubnetId"] for s in self.pages("ec2", "describe_subnets", "Subnets", Filters=f)],
+            "internet_gateway": [
+                g["InternetGatewayId"]
+                for g in self.pages("ec2", "describe_internet_gateways", "InternetGateways", Filters=f)
+            ],
+            "elastic_ip": [a["AllocationId"] for a in self.client("ec2").describe_addresses(Filters=f)["Addresses"]],
+            "nat_gateway": [
+                n["NatGatewayId"]
+                for n in self.pages("ec2", "describe_nat_gateways", "NatGateways", Filter=f)
+                if n["State"] not in ("deleted", "deleting", "failed")
+            ],
+            "route_table": [
+                r["RouteTableId"] for r in self.pages("ec2", "describe_route_tables", "RouteTables", Filters=f)
+            ],
+            "security_group": [
+                g["GroupId"] for g in self.pages("ec2", "describe_security_groups", "SecurityGroups", Filters=f)
+            ],
+        }
+
+    # --- aurora and the proxy ---------------------------------------------------------------------
+    def database(self) -> dict[str, list[str]]:
+        rds = self.client("rds")
+        clusters = [
+            c for c in self.pages("rds", "describe_db_clusters", "DBClusters") if self.ours(_tags(c.get("TagList")))
+        ]
+        instances = [
+            i for i in self.pages("rds", "describe_db_instances", "DBInstances") if self.ours(_tags(i.get("TagList")))
+        ]
+        proxies = [
+            p
+            for p in self.pages("rds", "describe_db_proxies", "DBProxies")
+            if self.ours(_tags(rds.list_tags_for_resource(ResourceName=p["DBProxyArn"])["TagList"]))
+        ]
+        targets = [
+            f"{p['DBProxyName']}/{t.get('RdsResourceId') or t.get('TrackedClusterId')}"
+            for p in proxies
+            for t in self.pages("rds", "describe_db_proxy_targets", "Targets", DBProxyName=p["DBProxyName"])
+        ]
+        return {
+            "db_subnet_group": [
+                g["DBSubnetGroupName"]
+                for g in self.pages("rds", "describe_db_subnet_groups", "DBSubnetGroups")
+                if self.named(g["DBSubnetGroupName"])
+            ],
+            "db_cluster_parameter_group": [
+                g["DBClusterParameterGroupName"]
+                for g in self.pages("rds", "describe_db_cluster_parameter_groups", "DBClusterParameterGroups")
+                if self.named(g["DBClusterParameterGroupName"])
+            ],
+            "db_cluster": [c["DBClusterIdentifier"] for c in clusters],
+            "db_instance": [i["DBInstanceIdentifier"] for i in instances],
+            "db_proxy": [p["DBProxyName"] for p in proxies],
+            "db_proxy_target": targets,
+        }
+
+    # --- secrets, IAM, certificates, logs -----------------------------------------------------------
+    def identity(self) -> dict[str, list[str]]:
+        iam = self.client("iam")
+        secrets = self.pages(
+            "secretsmanager",
+            "list_secrets",
+            "SecretList",
+            Filters=[{"Key": "tag-key", "Values": ["livestack:stage"]}, {"Key": "tag-value", "Values": [self.stage]}],
         )
-        if a["Status"]["Code"] not in ("disassociating", "disassociated")
-    ]
-    return census
+        roles = [r["RoleName"] for r in self.pages("iam", "list_roles", "Roles") if self.named(r["RoleName"])]
+        role_policies = [
+            f"{role}/{name}" for role in roles for name in iam.list_role_policies(RoleName=role)["PolicyNames"]
+        ]
+        local_policies = self.pages("iam", "list_policies", "Policies", Scope="Local")
+        policies = [p["Arn"] for p in local_policies if self.named(p["PolicyName"])]
+        acm = self.client("acm")
+        certificates = [
+            c["CertificateArn"]
+            for c in self.pages("acm", "list_certificates", "CertificateSummaryList")
+            if self.ours(_tags(acm.list_tags_for_certificate(CertificateArn=c["CertificateArn"]).get("Tags")))
+        ]
+        log_groups = [
+            g["logGroupName"]
+            for g in self.pages("logs", "describe_log_groups", "logGroups")
+            if self.prefix.rstrip("-") in g["logGroupName"].split("/")
+            or g["logGroupName"].startswith(f"/aws/lambda/{self.prefix}")
+        ]
+        return {
+            "secret": [s["ARN"] for s in secrets if self.ours(_tags(s.get("Tags")))],
+            "iam_role": roles,
+            "iam_role_policy": role_policies,
+            "iam_managed_policy": policies,
+            "acm_certificate": certificates,
+            "log_group": log_groups,
+        }
+
+    # --- Client VPN -------------------------------------------------------------------------------
+    def vpn(self) -> dict[str, list[str]]:
+        ec2 = self.client("ec2")
+        endpoints = [
+            e["ClientVpnEndpointId"]
+            for e in self.pages("ec2", "describe_client_vpn_endpoints", "ClientVpnEndpoints")
+            if e["Status"]["Code"] != "deleted" and self.ours(_tags(e.get("Tags")))
+        ]
+        associations, rules = [], []
+        for endpoint in endpoints:
+            networks = ec2.describe_client_vpn_target_networks(ClientVpnEndpointId=endpoint)["ClientVpnTargetNetworks"]
+            associations += [
+                n["AssociationId"] for n in networks if n["Status"]["Code"] not in ("disassociated", "disassociating")
+            ]
+            found = ec2.describe_client_vpn_authorization_rules(ClientVpnEndpointId=endpoint)["AuthorizationRules"]
+            rules += [f"{endpoint}/{r['DestinationCidr']}" for r in found if r["Status"]["Code"] != "revoked"]
+        return {
+            "client_vpn_endpoint": endpoints,
+            "client_vpn_association": associations,
+            "client_vpn_authorization_rule": rules,
+        }
+
+    # --- the relay --------------------------------------------------------------------------------
+    def relay(self) -> dict[str, list[str]]:
+        lam, apis = self.client("lambda"), self.client("apigatewayv2")
+        all_functions = self.pages("lambda", "list_functions", "Functions")
+        functions = [f["FunctionName"] for f in all_functions if self.named(f["FunctionName"])]
+        permissions = []
+        for function in functions:
+            try:
+                policy = lam.get_policy(FunctionName=function)["Policy"]
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "ResourceNotFoundException":
+                    raise
+                continue
+            permissions += [f"{function}/{s['Sid']}" for s in json.loads(policy).get("Statement", [])]
+        found_apis = [a for a in apis.get_apis().get("Items", []) if self.ours(a.get("Tags") or {})]
+        routes, integrations, stages = [], [], []
+        for api in found_apis:
+            api_id = api["ApiId"]
+            routes += [f"{api_id}/{r['RouteKey']}" for r in apis.get_routes(ApiId=api_id).get("Items", [])]
+            integrations += [
+                f"{api_id}/{i['IntegrationId']}" for i in apis.get_integrations(ApiId=api_id).get("Items", [])
+            ]
+            stages += [f"{api_id}/{s['StageName']}" for s in apis.get_stages(ApiId=api_id).get("Items", [])]
+        buckets = self.client("s3").list_buckets().get("Buckets", [])
+        return {
+            "s3_bucket": [b["Name"] for b in buckets if self.named(b["Name"])],
+            "dynamodb_table": [t for t in self.pages("dynamodb", "list_tables", "TableNames") if self.named(t)],
+            "lambda_function": functions,
+            "lambda_permission": permissions,
+            "apigatewayv2_api": [a["ApiId"] for a in found_apis],
+            "apigatewayv2_route": routes,
+            "apigatewayv2_integration": integrations,
+            "apigatewayv2_stage": stages,
+        }
 
 
-def _stage_certificates(acm: Any, stage: str) -> list[str]:
-    arns = [c["CertificateArn"] for c in _pages(acm, "list_certificates", "CertificateSummaryList")]
-    return [arn for arn in arns if _tagged([acm.list_tags_for_certificate(CertificateArn=arn)], stage)]
+def by_kind(resources: Mapping[str, list[str]]) -> dict[str, int]:
+    """How many of each kind, the kinds with none left out."""
+    return {kind: len(ids) for kind, ids in resources.items() if ids}
 
 
-def counts(census: dict[str, list[str]]) -> dict[str, int]:
-    """How many of each kind, kinds with none left out."""
-    return {kind: len(ids) for kind, ids in census.items() if ids}
-
-
-def kept(client: Callable[[str], Any], stage: str) -> dict[str, list[str]]:
-    """What a teardown keeps on purpose: the final cluster snapshot and the secret awaiting deletion."""
-    ours = _ours(stage)
-    snapshots = _pages(client("rds"), "describe_db_cluster_snapshots", "DBClusterSnapshots")
-    secrets = _pages(client("secretsmanager"), "list_secrets", "SecretList", IncludePlannedDeletion=True)
+def kept(emulator_or_clients: Any, stage: str, project: str = "livestack") -> dict[str, list[str]]:
+    """What a teardown keeps on purpose: the final cluster snapshot, and the secret in its recovery window."""
+    client = _client_factory(emulator_or_clients)
+    census = _Census(client, project, stage)
+    snapshots = census.pages("rds", "describe_db_cluster_snapshots", "DBClusterSnapshots", SnapshotType="manual")
+    secrets = census.pages("secretsmanager", "list_secrets", "SecretList", IncludePlannedDeletion=True)
     return {
         "db_cluster_snapshot": sorted(
-            s["DBClusterSnapshotIdentifier"]
-            for s in snapshots
-            if s["SnapshotType"] == "manual" and ours.search(s["DBClusterIdentifier"])
+            s["DBClusterSnapshotIdentifier"] for s in snapshots if census.named(s["DBClusterIdentifier"])
         ),
         "secret_pending_deletion": sorted(
-            s["Name"] for s in secrets if ours.search(s["Name"]) and s.get("DeletedDate")
+            s["Name"] for s in secrets if s.get("DeletedDate") and census.ours(_tags(s.get("Tags")))
         ),
     }
 
 
-def describe(client: Callable[[str], Any], stage: str) -> dict[str, list]:
-    """The stage's resources as described by AWS, without ids and with the stage's name blanked out.
+def describe(emulator_or_clients: Any, stage: str) -> dict[str, Any]:
+    """The stage's resources as AWS describes them, without ids and with the stage's name blanked out.
 
-    Two stages converged from the same variables describe equal: a faulted converge is compared
+    Two stages converged from the same variables describe equal: the faulted converge is compared
     with a clean one this way.
     """
-    ec2, rds = client("ec2"), client("rds")
-    census = stage_resources(client, stage)
-    groups = {
-        g["GroupId"]: g for g in ec2.describe_security_groups(GroupIds=census["security_group"])["SecurityGroups"]
-    }
+    client = _client_factory(emulator_or_clients)
+    ec2, rds, apis = client("ec2"), client("rds"), client("apigatewayv2")
+    found = stage_resources(emulator_or_clients, stage)
+    groups = {g["GroupId"]: g for g in ec2.describe_security_groups(GroupIds=found["security_group"])["SecurityGroups"]}
 
     def name(resource: dict) -> str:
-        return {t["Key"]: t["Value"] for t in resource.get("Tags", [])}.get("Name", "")
+        return _tags(resource.get("Tags")).get("Name", "")
 
     def rules(group: dict) -> list:
+        ingress = group["IpPermissions"]
         return sorted(
             (p["IpProtocol"], p.get("FromPort"), name(groups.get(pair["GroupId"], {})) or "?")
-            for p in group["IpPermissions"]
+            for p in ingress
             for pair in p["UserIdGroupPairs"]
-        ) + sorted(
-            (p["IpProtocol"], p.get("FromPort"), r["CidrIp"]) for p in group["IpPermissions"] for r in p["IpRanges"]
-        )
+        ) + sorted((p["IpProtocol"], p.get("FromPort"), r["CidrIp"]) for p in ingress for r in p["IpRanges"])
 
-    endpoints = ec2.describe_client_vpn_endpoints(ClientVpnEndpointIds=census["client_vpn_endpoint"])[
-        "ClientVpnEndpoints"
-    ]
-    proxies = [rds.describe_db_proxies(DBProxyName=p)["DBProxies"][0] for p in census["db_proxy"]]
-    apis = [a for a in client("apigatewayv2").get_apis()["Items"] if a["Name"] in census["apigatewayv2_api"]]
-    lambda_ = client("lambda")
+    endpoints = ec2.describe_client_vpn_endpoints(ClientVpnEndpointIds=found["client_vpn_endpoint"])
     described = {
-        "counts": counts(census),
+        "counts": by_kind(found),
         "subnet": sorted(
             (name(s), s["CidrBlock"], s["AvailabilityZone"])
-            for s in ec2.describe_subnets(SubnetIds=census["subnet"])["Subnets"]
+            for s in ec2.describe_subnets(SubnetIds=found["subnet"])["Subnets"]
         ),
         "route_table": sorted(
             (name(r), len(r["Associations"]), sorted(x.get("DestinationCidrBlock", "") for x in r["Routes"]))
-            for r in ec2.describe_route_tables(RouteTableIds=census["route_table"])["RouteTables"]
+            for r in ec2.describe_route_tables(RouteTableIds=found["route_table"])["RouteTables"]
         ),
         "security_group": sorted((name(g), rules(g)) for g in groups.values()),
         "db_cluster": [
@@ -174,13 +296,11 @@ def describe(client: Callable[[str], Any], stage: str) -> dict[str, list]:
                 sorted(c.get("EnabledCloudwatchLogsExports", [])),
                 c["StorageEncrypted"],
             )
-            for c in rds.describe_db_clusters()["DBClusters"]
-            if c["DBClusterIdentifier"] in census["db_cluster"]
+            for c in (rds.describe_db_clusters(DBClusterIdentifier=i)["DBClusters"][0] for i in found["db_cluster"])
         ],
         "db_instance": [
             (i["DBInstanceIdentifier"], i["DBInstanceClass"], i["PubliclyAccessible"])
-            for i in rds.describe_db_instances()["DBInstances"]
-            if i["DBInstanceIdentifier"] in census["db_instance"]
+            for i in (rds.describe_db_instances(DBInstanceIdentifier=i)["DBInstances"][0] for i in found["db_instance"])
         ],
         "db_proxy": [
             (
@@ -193,9 +313,8 @@ def describe(client: Callable[[str], Any], stage: str) -> dict[str, list]:
                     (t["TargetGroupName"], t["ConnectionPoolConfig"]["MaxConnectionsPercent"])
                     for t in rds.describe_db_proxy_target_groups(DBProxyName=p["DBProxyName"])["TargetGroups"]
                 ],
-                len(rds.describe_db_proxy_targets(DBProxyName=p["DBProxyName"])["Targets"]),
             )
-            for p in proxies
+            for p in (rds.describe_db_proxies(DBProxyName=n)["DBProxies"][0] for n in found["db_proxy"])
         ],
         "client_vpn_endpoint": [
             (
@@ -205,30 +324,17 @@ def describe(client: Callable[[str], Any], stage: str) -> dict[str, list]:
                 e["ClientCidrBlock"],
                 sorted(a["Type"] for a in e["AuthenticationOptions"]),
                 e["ConnectionLogOptions"]["Enabled"],
-                sorted(
-                    r["DestinationCidr"]
-                    for r in ec2.describe_client_vpn_authorization_rules(ClientVpnEndpointId=e["ClientVpnEndpointId"])[
-                        "AuthorizationRules"
-                    ]
-                ),
             )
-            for e in endpoints
+            for e in endpoints["ClientVpnEndpoints"]
         ],
         "lambda_function": [
             (f["FunctionName"], f["Runtime"], f["Handler"], len(f.get("VpcConfig", {}).get("SubnetIds", [])))
-            for f in (lambda_.get_function(FunctionName=n)["Configuration"] for n in census["lambda_function"])
+            for f in (client("lambda").get_function(FunctionName=n)["Configuration"] for n in found["lambda_function"])
         ],
         "apigatewayv2_api": sorted(
-            (
-                a["Name"],
-                a["ProtocolType"],
-                sorted(r["RouteKey"] for r in client("apigatewayv2").get_routes(ApiId=a["ApiId"])["Items"]),
-            )
-            for a in apis
+            (a["Name"], a["ProtocolType"], sorted(r["RouteKey"] for r in apis.get_routes(ApiId=a["ApiId"])["Items"]))
+            for a in (apis.get_api(ApiId=i) for i in found["apigatewayv2_api"])
         ),
-        "named": {kind: census[kind] for kind in NAMED},
+        "named": {kind: found[kind] for kind in ("iam_role", "log_group", "dynamodb_table", "s3_bucket")},
     }
     return json.loads(re.sub(rf"\b{re.escape(stage)}\b", "STAGE", json.dumps(described, default=str)))
-
-
-NAMED = ("secret", "iam_role", "iam_policy", "log_group", "dynamodb_table", "s3_bucket", "db_subnet_group")

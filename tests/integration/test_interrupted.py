@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 import time
 
-from census import counts, stage_resources
+from census import by_kind, stage_resources
 from conftest import ROOT, playbook_command
 from test_stack import EXPECTED
 
@@ -55,14 +55,14 @@ def test_interrupted_converges_leave_no_duplicates(emulator, run_playbook):
         assert len(points) < 40, f"the converge never finished: {points}"
     print(f"interruption points survived: {len(points)}: {points}")
     assert len(points) >= 10
-    assert counts(stage_resources(emulator.client, STAGE)) == EXPECTED
+    assert by_kind(stage_resources(emulator, STAGE)) == EXPECTED
 
     emulator.clear_requests()
     final = run_playbook("site.yml", stage=STAGE)
     assert final.rc == 0, final.output
     assert final.recap["changed"] == 0, final.output
     assert emulator.requests()["mutating"] == 0
-    assert counts(stage_resources(emulator.client, STAGE)) == EXPECTED
+    assert by_kind(stage_resources(emulator, STAGE)) == EXPECTED
 
     assert run_playbook("teardown.yml", stage=STAGE).rc == 0
-    assert counts(stage_resources(emulator.client, STAGE)) == {}
+    assert by_kind(stage_resources(emulator, STAGE)) == {}

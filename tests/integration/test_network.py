@@ -10,7 +10,7 @@ NETWORK = ("vpc", "subnet", "internet_gateway", "elastic_ip", "route_table", "se
 
 def stage_resources(emulator, stage: str) -> dict[str, list[str]]:
     """The network resources of the stage (the census holds every kind)."""
-    census = census_of(emulator.client, stage)
+    census = census_of(emulator, stage)
     return {kind: census[kind] for kind in NETWORK}
 
 

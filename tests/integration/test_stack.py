@@ -19,7 +19,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from census import counts, describe, kept, stage_resources
+from census import by_kind, describe, kept, stage_resources
 from conftest import TEST_CONFIG_ROOT, PlaybookRun, ansible_playbook
 from posture import breakages, ids, verify
 
@@ -37,22 +37,29 @@ EXPECTED = {
     "nat_gateway": 1,
     "route_table": 2,
     "security_group": 3,
-    "client_vpn_endpoint": 1,
-    "client_vpn_association": 2,
-    "acm_certificate": 1,
-    "log_group": 1,
-    "db_cluster": 1,
-    "db_instance": 1,
     "db_subnet_group": 1,
     "db_cluster_parameter_group": 1,
-    "db_proxy": 1,
+    "db_cluster": 1,
+    "db_instance": 1,
     "secret": 1,
     "iam_role": 3,
-    "iam_policy": 1,
-    "lambda_function": 4,
-    "apigatewayv2_api": 2,
-    "dynamodb_table": 1,
+    "iam_role_policy": 3,
+    "iam_managed_policy": 1,
+    "db_proxy": 1,
+    "db_proxy_target": 2,
+    "acm_certificate": 1,
+    "log_group": 1,
+    "client_vpn_endpoint": 1,
+    "client_vpn_association": 2,
+    "client_vpn_authorization_rule": 1,
     "s3_bucket": 1,
+    "dynamodb_table": 1,
+    "lambda_function": 4,
+    "lambda_permission": 4,
+    "apigatewayv2_api": 2,
+    "apigatewayv2_route": 4,
+    "apigatewayv2_integration": 4,
+    "apigatewayv2_stage": 2,
 }
 PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
 # An RDS IAM auth token is a presigned "connect" request.
@@ -100,20 +107,20 @@ def test_check_mode_on_an_empty_account_predicts_changes_and_mutates_nothing(emu
     assert check.rc == 0, check.output
     assert check.recap["changed"] > 0
     assert emulator.requests()["mutating"] == 0
-    assert counts(stage_resources(emulator.client, STAGE)) == {}
+    assert by_kind(stage_resources(emulator, STAGE)) == {}
 
 
 @pytest.fixture(scope="module")
 def converged(emulator) -> tuple[PlaybookRun, dict[str, list[str]]]:
     """The stage converged once, at -vvv; what it printed and the census after it."""
-    return site(emulator, "-vvv"), stage_resources(emulator.client, STAGE)
+    return site(emulator, "-vvv"), stage_resources(emulator, STAGE)
 
 
 def test_converge_makes_one_of_each_resource(converged):
     first, created = converged
     assert first.rc == 0, first.output[-5000:]
     assert first.recap["changed"] > 0
-    assert counts(created) == EXPECTED
+    assert by_kind(created) == EXPECTED
 
 
 def test_converge_prints_and_writes_no_secret(emulator, converged):
@@ -140,7 +147,7 @@ def test_second_converge_changes_nothing(emulator, converged):
     assert second.rc == 0, second.output
     assert second.recap["changed"] == 0, second.output
     assert emulator.requests()["mutating"] == 0
-    assert stage_resources(emulator.client, STAGE) == converged[1]
+    assert stage_resources(emulator, STAGE) == converged[1]
 
 
 def test_check_mode_on_the_converged_stack_changes_nothing(emulator, converged):
@@ -168,7 +175,7 @@ def test_faulted_converge_ends_as_the_clean_one(emulator, converged):
     print(f"fault injection: {stats}")
     assert faulted.rc == 0, faulted.output[-5000:]
     assert stats["faulted"] >= 0.1 * stats["requests"]
-    assert describe(emulator.client, FAULTED) == describe(emulator.client, STAGE)
+    assert describe(emulator, FAULTED) == describe(emulator, STAGE)
 
 
 def test_posture_check_names_each_rule_broken_behind_ansibles_back(emulator, converged) -> None:
@@ -201,8 +208,8 @@ def test_posture_check_names_each_rule_broken_behind_ansibles_back(emulator, con
 def test_teardown_leaves_nothing_but_the_final_snapshot_and_the_secret_in_its_recovery_window(emulator, stage):
     down = ansible_playbook("teardown.yml", stage=stage, extra_vars=variables(stage), port=emulator.port)
     assert down.rc == 0, down.output
-    assert counts(stage_resources(emulator.client, stage)) == {}
-    left = kept(emulator.client, stage)
+    assert by_kind(stage_resources(emulator, stage)) == {}
+    left = kept(emulator, stage)
     assert left["secret_pending_deletion"] == [f"livestack-{stage}/aurora/master"]
     final = [
         re.fullmatch(rf"livestack-{stage}-aurora-final-\d{{14}}", s) is not None for s in left["db_cluster_snapshot"]
