@@ -7,6 +7,7 @@ import stat
 import subprocess
 from pathlib import Path
 
+from census import stage_resources
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
@@ -182,7 +183,7 @@ def test_client_vpn_converges_revokes_and_tears_down(emulator, run_playbook, tmp
 
     down = run_playbook("teardown.yml", *BOTH, stage=STAGE, extra_vars=revoking)
     assert down.rc == 0, down.output
-    assert ec2.describe_client_vpn_endpoints()["ClientVpnEndpoints"] == []
+    assert stage_resources(emulator, STAGE)["client_vpn_endpoint"] == []
     assert list(config.glob("*.ovpn")) == []
     assert (pki / "ca.key").read_bytes() == keys["ca.key"], "the PKI outlives the stage unless asked"
 

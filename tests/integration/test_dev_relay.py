@@ -11,6 +11,8 @@ import time
 import zipfile
 from pathlib import Path
 
+from conftest import TEST_CONFIG_ROOT
+
 STAGE = "relayrole"
 TAGS = ("--tags", "network,dev_relay")
 RELAY_ONLY = ("--tags", "dev_relay")
@@ -75,7 +77,7 @@ def test_the_relay_converges_once_carries_an_invocation_and_tears_down(emulator,
     app = emulator.client("lambda").get_function_configuration(FunctionName=prefix + "app")
     assert app["Handler"] == "sample_handler.handler"
     assert "LIVESTACK_RELAY_URL" not in app["Environment"]["Variables"]
-    built = Path(os.environ.get("TMPDIR", "/tmp")) / "livestack-build" / f"livestack-{STAGE}-dev-relay" / "app.zip"
+    built = TEST_CONFIG_ROOT / STAGE / "build" / "app.zip"  # the dev_relay_build_dir of test stages
     names = zipfile.ZipFile(io.BytesIO(built.read_bytes())).namelist()
     assert "sample_handler.py" in names and "pymysql/__init__.py" in names
 
