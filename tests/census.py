@@ -298,10 +298,10 @@ def describe(emulator_or_clients: Any, stage: str) -> dict[str, Any]:
             )
             for c in (rds.describe_db_clusters(DBClusterIdentifier=i)["DBClusters"][0] for i in found["db_cluster"])
         ],
-        "db_instance": [
+        "db_instance": sorted(
             (i["DBInstanceIdentifier"], i["DBInstanceClass"], i["PubliclyAccessible"])
             for i in (rds.describe_db_instances(DBInstanceIdentifier=i)["DBInstances"][0] for i in found["db_instance"])
-        ],
+        ),
         "db_proxy": [
             (
                 p["DBProxyName"],
@@ -327,14 +327,14 @@ def describe(emulator_or_clients: Any, stage: str) -> dict[str, Any]:
             )
             for e in endpoints["ClientVpnEndpoints"]
         ],
-        "lambda_function": [
+        "lambda_function": sorted(
             (f["FunctionName"], f["Runtime"], f["Handler"], len(f.get("VpcConfig", {}).get("SubnetIds", [])))
             for f in (client("lambda").get_function(FunctionName=n)["Configuration"] for n in found["lambda_function"])
-        ],
+        ),
         "apigatewayv2_api": sorted(
             (a["Name"], a["ProtocolType"], sorted(r["RouteKey"] for r in apis.get_routes(ApiId=a["ApiId"])["Items"]))
             for a in (apis.get_api(ApiId=i) for i in found["apigatewayv2_api"])
         ),
-        "named": {kind: found[kind] for kind in ("iam_role", "log_group", "dynamodb_table", "s3_bucket")},
+        "named": {kind: sorted(found[kind]) for kind in ("iam_role", "log_group", "dynamodb_table", "s3_bucket")},
     }
     return json.loads(re.sub(rf"\b{re.escape(stage)}\b", "STAGE", json.dumps(described, default=str)))
