@@ -162,7 +162,8 @@ class Client:
         if self.process.poll() is None:
             self.process.send_signal(2)  # SIGINT, as Ctrl-C
             try:
-                self.process.wait(timeout=10)
+                # Generous: closing the WebSocket and the workers takes a while on a loaded machine.
+                self.process.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
