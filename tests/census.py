@@ -237,8 +237,7 @@ def by_kind(resources: Mapping[str, list[str]]) -> dict[str, int]:
 
 
 def kept(emulator_or_clients: Any, stage: str, project: str = "livestack") -> dict[str, list[str]]:
-    """What a teardown keeps on purpose: the final cluster snapshot, and the secret in its recovery window
-    (found by the name the aurora role gives it, ``<project>-<stage>/...``)."""
+    """What a teardown keeps on purpose: the final cluster snapshot, and the secret in its recovery window."""
     client = _client_factory(emulator_or_clients)
     census = _Census(client, project, stage)
     snapshots = census.pages("rds", "describe_db_cluster_snapshots", "DBClusterSnapshots", SnapshotType="manual")
@@ -248,7 +247,7 @@ def kept(emulator_or_clients: Any, stage: str, project: str = "livestack") -> di
             s["DBClusterSnapshotIdentifier"] for s in snapshots if census.named(s["DBClusterIdentifier"])
         ),
         "secret_pending_deletion": sorted(
-            s["Name"] for s in secrets if s.get("DeletedDate") and s["Name"].startswith(f"{project}-{stage}/")
+            s["Name"] for s in secrets if s.get("DeletedDate") and census.ours(_tags(s.get("Tags")))
         ),
     }
 

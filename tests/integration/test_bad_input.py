@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-pytestmark = pytest.mark.independent
 CASES = yaml.safe_load((Path(__file__).parent / "bad_inputs.yml").read_text())
 
 

@@ -15,10 +15,12 @@ import subprocess
 import tempfile
 import time
 
+import pytest
 from census import by_kind, stage_resources
 from conftest import ROOT, playbook_command
 from test_stack import EXPECTED
 
+pytestmark = pytest.mark.long
 STAGE = "interrupted"
 STEP = 6  # mutating requests per interrupted run: a whole-stack converge makes about 75
 

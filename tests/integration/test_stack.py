@@ -25,6 +25,7 @@ from posture import breakages, ids, verify
 
 from livestack_emulator.faults import FaultProxy
 
+pytestmark = pytest.mark.long
 STAGE = "stack"
 PREFIX = f"livestack-{STAGE}"
 FAULTED = "faulted"
