@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from livestack_relay.environment import SharedEnvironment
+from .environment import SharedEnvironment
 
 _FUNCTION_ARN = re.compile(r"(arn:aws[\w-]*:lambda:(?P<region>[^:]+):(?P<account>\d+):function:[^/]+)")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 
-from livestack_relay.environment import SharedEnvironment
+from livestack_emulator.environment import SharedEnvironment
 
 NAME = "LIVESTACK_TEST_SHARED_ENVIRONMENT"
 
