@@ -156,16 +156,18 @@ class WebSocketGateway:
             await self._send(connection_id, body)
             return 200, None
         if method == "DELETE":
-            await self._open(connection_id).socket.close(1000, "Connection deleted")
+            await self._close(connection_id)
             return 204, None
         return 200, self.describe(connection_id)
 
     def post(self, connection_id: str, data: bytes) -> None:
         asyncio.run_coroutine_threadsafe(self._send(connection_id, data), self._loop).result(timeout=30)
 
+    async def _close(self, connection_id: str) -> None:
+        await self._open(connection_id).socket.close(1000, "Connection deleted")
+
     def delete(self, connection_id: str) -> None:
-        connection = self._open(connection_id)
-        asyncio.run_coroutine_threadsafe(connection.socket.close(1000, "Connection deleted"), self._loop).result(30)
+        asyncio.run_coroutine_threadsafe(self._close(connection_id), self._loop).result(timeout=30)
 
     def describe(self, connection_id: str) -> dict[str, Any]:
         connection = self._open(connection_id)

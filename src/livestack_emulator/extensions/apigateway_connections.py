@@ -33,7 +33,8 @@ def register(registry: Registry) -> None:
     def post_to_connection(call: Call) -> Response:
         connection_id = unquote(call.path_args["connection_id"])
         if len(call.body) > MESSAGE_LIMIT:
-            return json_error("PayloadTooLargeException", f"data of {len(call.body)} bytes exceeds 131072", 413)
+            message = f"data of {len(call.body)} bytes exceeds {MESSAGE_LIMIT}"
+            return json_error("PayloadTooLargeException", message, 413)
         try:
             gateway().post(connection_id, call.body)
         except Gone:
