@@ -27,6 +27,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $@
 
 setup: $(STAMP)
+	@bash tests/tools/system_packages.sh
 
 demo: setup
 	$(BIN)/python -m livestack_emulator --port 0 -- $(BIN)/python tests/tools/demo.py

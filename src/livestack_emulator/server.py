@@ -13,7 +13,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from . import timing
+from . import dataplane, timing
 from .extensions import Call, Registry, load_all
 from .requests import ApiRequest, classify
 from .websocket_gateway import WebSocketGateway
@@ -152,6 +152,8 @@ class EmulatorApp:
 
         moto_api_backend.reset()
         self.registry.reset()
+        # AWS keeps no server of a resource that is gone: the data plane goes with the records.
+        dataplane.supervisor().stop_all()
         self.recorder.clear()
         self.tripwire.disarm()
 
@@ -200,3 +202,4 @@ def serve(host: str, port: int, ready: Any = None) -> None:
         server.serve_forever()
     finally:
         server.server_close()
+        dataplane.supervisor().close()
