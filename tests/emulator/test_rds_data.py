@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -279,6 +280,24 @@ def test_a_failing_statement_aborts_its_transaction(data, cluster, app):
     assert "aborted" not in names(data, cluster, app)
 
 
+def test_a_transaction_runs_one_statement_at_a_time(emulator, cluster, app):
+    call = {"resourceArn": cluster.arn, "secretArn": app}
+    data = emulator.client("rds-data")
+    transaction = data.begin_transaction(**call)["transactionId"]
+    slow = threading.Thread(
+        target=data.execute_statement, kwargs={**call, "transactionId": transaction, "sql": "SELECT SLEEP(2)"}
+    )
+    slow.start()
+    time.sleep(0.5)
+    with pytest.raises(ClientError) as busy:
+        emulator.client("rds-data").execute_statement(**call, transactionId=transaction, sql="SELECT 1")
+    slow.join()
+    assert error_code(busy) == "DatabaseErrorException"
+    assert busy.value.response["Error"]["Message"] == "Transaction is still running a query"
+    assert data.execute_statement(**call, transactionId=transaction, sql="SELECT 1")["records"] == [[{"longValue": 1}]]
+    data.rollback_transaction(**call, transactionId=transaction)
+
+
 def test_an_unknown_transaction_is_not_found(data, cluster):
     with pytest.raises(ClientError) as unknown:
         data.rollback_transaction(resourceArn=cluster.arn, secretArn=cluster.secret, transactionId="no-such-id")
@@ -411,7 +430,7 @@ def test_transactions_expire_after_three_idle_minutes():
         def close(self) -> None:
             self.closed = True
 
-    transactions = rds_data.Transactions(clock=lambda: now[0])
+    transactions = rds_data.Transactions(clock=lambda: now[0], sweep_every=None)
     kept, idle = Connection(), Connection()
     first = transactions.begin("arn", kept, lambda _: None)
     second = transactions.begin("arn", idle, lambda _: None)

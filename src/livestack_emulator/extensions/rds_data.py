@@ -413,11 +413,18 @@ class Transaction:
 class Transactions:
     """The open transactions, each holding its connection, and why recent ones ended."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic, sweep_every: float | None = 5.0) -> None:
         self._clock = clock
         self._lock = threading.Lock()
         self._open: dict[str, Transaction] = {}
         self._ended: OrderedDict[str, str] = OrderedDict()
+        self._sweep_every = sweep_every
+        self._sweeper: threading.Thread | None = None
+
+    def _sweep(self) -> None:
+        while True:
+            time.sleep(self._sweep_every or 0)
+            self.expire()
 
     def begin(self, resource_arn: str, connection: Any, kill: Callable[[int], None]) -> Transaction:
         now = self._clock()
@@ -427,6 +434,10 @@ class Transactions:
         )
         with self._lock:
             self._open[transaction.id] = transaction
+            # Expired transactions are rolled back even if no call comes to notice.
+            if self._sweeper is None and self._sweep_every:
+                self._sweeper = threading.Thread(target=self._sweep, name="rds-data transactions", daemon=True)
+                self._sweeper.start()
         return transaction
 
     def expire(self) -> None:
@@ -576,7 +587,7 @@ def _statements(call: Call, body: dict[str, Any], parameter_sets: list[list[dict
     sql = mysql.translate_statement(body["sql"])
     continue_after_timeout = bool(body.get("continueAfterTimeout"))
     if body.get("transactionId"):
-        _cluster(call, body["resourceArn"])
+        _target(call, body)
         with TRANSACTIONS.use(body["transactionId"], body["resourceArn"]) as transaction:
             statements = [bind(sql, parameters, transaction.connection.literal) for parameters in parameter_sets]
             try:
@@ -637,7 +648,7 @@ def begin_transaction(call: Call, body: dict[str, Any]) -> dict[str, Any]:
 def _finish(commit: bool):
     def finish(call: Call, body: dict[str, Any]) -> dict[str, Any]:
         _require(body, "resourceArn", "secretArn", "transactionId")
-        _cluster(call, body["resourceArn"])
+        _target(call, body)
         with TRANSACTIONS.use(body["transactionId"], body["resourceArn"]) as transaction:
             try:
                 transaction.connection.commit() if commit else transaction.connection.rollback()
@@ -668,12 +679,6 @@ def _handler(work: Callable[[Call, dict[str, Any]], dict[str, Any]]):
     return handler
 
 
-def _sweep() -> None:
-    while True:
-        time.sleep(5)
-        TRANSACTIONS.expire()
-
-
 def register(registry: Registry) -> None:
     for action, work in (
         ("ExecuteStatement", execute_statement),
@@ -684,4 +689,3 @@ def register(registry: Registry) -> None:
     ):
         registry.action(SERVICE, action)(_handler(work))
     registry.on_reset(TRANSACTIONS.clear)
-    threading.Thread(target=_sweep, name="rds-data transactions", daemon=True).start()
