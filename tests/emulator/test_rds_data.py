@@ -362,11 +362,15 @@ def test_bad_requests(data, cluster, extra):
     assert error_code(refused) == "BadRequestException"
 
 
-def test_a_statement_past_the_timeout_is_stopped(emulator, cluster):
-    """run_with_timeout on the cluster's server: the call gives up, the query is killed."""
+@pytest.fixture
+def target(emulator, cluster) -> rds_data.Target:
+    """The master user on the cluster's server, for run_with_timeout in this process."""
     with urllib.request.urlopen(f"{emulator.url}/_livestack/health", timeout=10) as response:
         host, port = json.load(response)["dataplane"]["mysql"]["servers"]["us-east-1/data-api"]["address"].split(":")
-    target = rds_data.Target(host, int(port), "admin", MASTER_PASSWORD)
+    return rds_data.Target(host, int(port), "admin", MASTER_PASSWORD)
+
+
+def test_a_statement_past_the_timeout_is_stopped(target):
     connection = target.connect(None, autocommit=True)
     started = time.monotonic()
     with pytest.raises(rds_data.DataApiError) as timed_out:
@@ -383,6 +387,18 @@ def test_a_statement_past_the_timeout_is_stopped(emulator, cluster):
         else:
             pytest.fail("the timed-out statement still runs")
     assert time.monotonic() - started < 10
+
+
+def test_a_statement_past_the_timeout_continues_when_asked(target):
+    connection = target.connect(None, autocommit=True)
+    with pytest.raises(rds_data.DataApiError) as timed_out:
+        rds_data.run_with_timeout(connection, ["SELECT SLEEP(1)"], 0.2, True, lambda _: pytest.fail("killed"))
+    assert "continues to run" in timed_out.value.message
+    assert connection.open  # still running its statement
+    deadline = time.monotonic() + 10
+    while connection.open and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not connection.open  # closed by the worker once the statement ended
 
 
 # -- pure parts ----------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ it is raised.
 from __future__ import annotations
 
 import base64
+import binascii
 import functools
 import json
 import re
@@ -87,6 +88,12 @@ def _status(code: str) -> int:
     return int(shape.metadata["error"]["httpStatusCode"])
 
 
+class StatementTimedOut(DataApiError):
+    def __init__(self, message: str, connection_id: int) -> None:
+        # StatementTimeoutException: "The execution of the SQL statement timed out" (the model).
+        super().__init__("StatementTimeoutException", message, dbConnectionId=connection_id)
+
+
 def bad_request(message: str) -> DataApiError:
     # BadRequestException: "There is an error in the call or in a SQL statement" (the model).
     return DataApiError("BadRequestException", message)
@@ -100,6 +107,7 @@ _SQL_TOKENS = re.compile(
     r"""|(?<![:\w]):(?P<name>[A-Za-z_]\w*)""",
     re.DOTALL,
 )
+_FIELD_KINDS = {"isNull", "booleanValue", "longValue", "doubleValue", "stringValue", "blobValue"}
 # The accepted formats of typeHint values (the model's SqlParameter documentation).
 _HINT_FORMATS = {
     "DATE": re.compile(r"\d{4}-\d{2}-\d{2}"),
@@ -124,11 +132,11 @@ def parameter_value(parameter: dict[str, Any]) -> Any:
     if kind == "isNull":
         return None
     if kind == "blobValue":
-        return base64.b64decode(raw)
+        try:
+            return base64.b64decode(raw, validate=True)
+        except binascii.Error as error:
+            raise bad_request(f"Parameter {name}: blobValue is not base64.") from error
     return raw
-
-
-_FIELD_KINDS = {"isNull", "booleanValue", "longValue", "doubleValue", "stringValue", "blobValue"}
 
 
 def bind(sql: str, parameters: list[dict[str, Any]], literal: Callable[[Any], str]) -> str:
@@ -375,12 +383,10 @@ def run_with_timeout(
         abandoned.set()
         if not continue_after_timeout:
             kill(connection_id)
-        # StatementTimeoutException: "The execution of the SQL statement timed out" (the model).
-        raise DataApiError(
-            "StatementTimeoutException",
+        raise StatementTimedOut(
             f"The statement did not finish within {timeout:.0f} seconds"
             + ("; it continues to run." if continue_after_timeout else " and was stopped."),
-            dbConnectionId=connection_id,
+            connection_id,
         )
     if "error" in outcome:
         raise outcome["error"]
@@ -598,22 +604,24 @@ def _statements(call: Call, body: dict[str, Any], parameter_sets: list[list[dict
                 # "Transaction has been aborted due to an error from a previous call" (Troubleshooting).
                 TRANSACTIONS.end(transaction, ABORTED)
                 raise database_error(error) from error
-            except DataApiError:
+            except StatementTimedOut:
                 # A statement that timed out ends its transaction; its worker closes the connection.
                 TRANSACTIONS.end(transaction, ABORTED, close=False)
                 raise
     target = _target(call, body)
     connection = target.connect(body.get("database"), autocommit=True)
-    statements = [bind(sql, parameters, connection.literal) for parameters in parameter_sets]
+    handed_over = False
     try:
-        results = run_with_timeout(connection, statements, STATEMENT_TIMEOUT, continue_after_timeout, target.kill)
+        statements = [bind(sql, parameters, connection.literal) for parameters in parameter_sets]
+        return run_with_timeout(connection, statements, STATEMENT_TIMEOUT, continue_after_timeout, target.kill)
+    except StatementTimedOut:
+        handed_over = True  # the worker still runs the statement and closes the connection when done
+        raise
     except pymysql.MySQLError as error:
-        connection.close()
         raise database_error(error) from error
-    except DataApiError:
-        raise  # a statement timed out: its worker closes the connection
-    connection.close()
-    return results
+    finally:
+        if not handed_over:
+            connection.close()
 
 
 def execute_statement(call: Call, body: dict[str, Any]) -> dict[str, Any]:
@@ -655,9 +663,7 @@ def _finish(commit: bool):
             except pymysql.MySQLError as error:
                 raise database_error(error) from error
             finally:
-                TRANSACTIONS.end(
-                    transaction, "The transaction was already ended by CommitTransaction or RollbackTransaction."
-                )
+                TRANSACTIONS.end(transaction, ENDED)
         # The statuses of the API reference's examples.
         return {"transactionStatus": "Transaction Committed" if commit else "Rollback Complete"}
 
