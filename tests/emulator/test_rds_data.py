@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pymysql
 import pytest
 from botocore.exceptions import ClientError
+from conftest import start_emulator
 
 from livestack_emulator.extensions import rds_data
 
@@ -399,6 +400,36 @@ def test_a_statement_past_the_timeout_continues_when_asked(target):
     while connection.open and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not connection.open  # closed by the worker once the statement ended
+
+
+def test_with_realistic_timing_the_writer_must_be_available_first(tmp_path):
+    """The cluster (1 s) and its writer (2 s) are created at once; calls before the writer is ready fail."""
+    spec = json.dumps({"scale": 0.5, "aurora_cluster": 2, "serverless_instance": 4})
+    process, timed = start_emulator(tmp_path / "emulator.log", "--timing", spec)
+    try:
+        arn = create_cluster(timed, "data-timed", EnableHttpEndpoint=True)
+        call = {
+            "resourceArn": arn,
+            "secretArn": secret(timed, "data-timed", {"username": "admin", "password": MASTER_PASSWORD}),
+            "sql": "SELECT 1",
+        }
+        data = timed.client("rds-data")
+        with pytest.raises(ClientError) as early:
+            data.execute_statement(**call)
+        assert error_code(early) == "DatabaseUnavailableException"
+        assert early.value.response["ResponseMetadata"]["HTTPStatusCode"] == 504
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                assert data.execute_statement(**call)["records"] == [[{"longValue": 1}]]
+                break
+            except ClientError as error:
+                assert error.response["Error"]["Code"] == "DatabaseUnavailableException"
+                assert time.monotonic() < deadline, "the writer never became available"
+                time.sleep(0.2)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 # -- pure parts ----------------------------------------------------------------------------------
