@@ -44,7 +44,7 @@ def _switch(enabled: bool):
         cluster = cluster_by_arn(rds_backends[call.account_id][call.region], arn)
         if cluster is None:
             return query_result(SERVICE, action, RDSClientError("ResourceNotFoundFault", f"DBCluster {arn} not found."))
-        cluster.__dict__["_enable_http_endpoint"] = enabled
+        cluster._enable_http_endpoint = enabled
         return query_result(SERVICE, action, {"ResourceArn": cluster.db_cluster_arn, "HttpEndpointEnabled": enabled})
 
     return handler
@@ -60,7 +60,7 @@ def register(registry: Registry) -> None:
         if self.engine_mode == "serverless" or self.engine not in DATA_API_ENGINES:
             moto_setter(self, value)
         else:
-            self.__dict__["_enable_http_endpoint"] = bool(value)
+            self._enable_http_endpoint = bool(value)
 
     DBCluster.enable_http_endpoint = property(DBCluster.enable_http_endpoint.fget, set_enable_http_endpoint)
 
