@@ -14,6 +14,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from . import dataplane, timing
+from .dataplane import mysql as dataplane_mysql
 from .extensions import Call, Registry, load_all
 from .requests import ApiRequest, classify
 from .websocket_gateway import WebSocketGateway
@@ -167,6 +168,7 @@ class EmulatorApp:
                     "extensions": self.extensions,
                     "timing": timing.current.describe(),
                     "websocket_url": getattr(gateway, "url", None),
+                    "dataplane": {"mysql": dataplane_mysql.health()},
                 }
             )
         if command == "requests" and request.method == "GET":
