@@ -4,7 +4,9 @@ The operations that ``livestack.aws.ec2_client_vpn_endpoint`` uses, following th
 (``ec2/2016-11-15``): endpoints (create, modify, describe, delete), target networks (associate,
 disassociate, describe), authorization rules (authorize, revoke, describe), the client CRL
 (import, export), the client configuration export, and EC2 tags on ``cvpn-endpoint-`` ids.
-Subnets, VPCs and security groups are moto's; certificates are moto's ACM certificates.
+Subnets, VPCs and security groups are moto's; certificates are moto's ACM certificates. Each
+available endpoint has a real OpenVPN server (``server.py``, ``dataplane/openvpn.py``), which the
+exported client configuration points at.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from ...protocol import ec2_error, ec2_response
 from .. import Call, Registry
-from . import wire
+from . import server, wire
 from .config import client_configuration
 from .model import ApiError, ClientVpnStore, Endpoint, new_id
 
@@ -36,6 +38,9 @@ def register(registry: Registry) -> None:
                     result = handler(call)
                 except ApiError as error:
                     return ec2_error(error.code, error.message)
+                finally:
+                    # The servers follow the records: started when available, changed, stopped when gone.
+                    server.sync_all(store)
                 if result is None:
                     return None
                 return ec2_response(name, wire.to_xml(result))
@@ -251,7 +256,7 @@ def register(registry: Registry) -> None:
             call.account_id, call.region, endpoint.server_certificate_arn, "ServerCertificateArn"
         )
         chain = store.ca_chain(call.account_id, call.region, endpoint.server_certificate_arn)
-        text = client_configuration(endpoint.dns_name, endpoint.port, endpoint.transport, chain, server_name)
+        text = client_configuration(server.listener(endpoint), endpoint.transport, chain, server_name)
         return {"clientConfiguration": text}
 
     @action("ApplySecurityGroupsToClientVpnTargetNetwork")
