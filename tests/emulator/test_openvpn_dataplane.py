@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import threading
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -27,11 +28,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from openvpn_client import OPENVPN, Client
 
 from livestack_emulator import dataplane
 from livestack_emulator.dataplane import openvpn
 
-OPENVPN = shutil.which("openvpn") or "/usr/sbin/openvpn"
 VPC_CIDR = "11.0.0.0/16"
 CLIENT_CIDR = "192.168.128.0/22"
 TARGET = ("11.0.128.10", 3306)  # "the database's VPC address", served by the echo server below
@@ -132,6 +133,8 @@ def profile(configuration: str, certificate: x509.Certificate, key: str, path: P
 def make_endpoint(emulator: Emulator, pki: Pki, transport: str = "udp") -> dict:
     """VPC, subnet, server certificate in ACM, endpoint, association, authorization, CRL; until available."""
     ec2, acm = emulator.client("ec2"), emulator.client("acm")
+    group = f"/livestack/vpn-{uuid.uuid4().hex[:8]}"
+    emulator.client("logs").create_log_group(logGroupName=group)
     vpc = ec2.create_vpc(CidrBlock=VPC_CIDR)["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="11.0.128.0/20", AvailabilityZone="us-east-1a")["Subnet"]
     server, server_key = pki.issue("vpn.test.internal", server=True)
@@ -144,7 +147,7 @@ def make_endpoint(emulator: Emulator, pki: Pki, transport: str = "udp") -> dict:
         AuthenticationOptions=[
             {"Type": "certificate-authentication", "MutualAuthentication": {"ClientRootCertificateChainArn": arn}}
         ],
-        ConnectionLogOptions={"Enabled": False},
+        ConnectionLogOptions={"Enabled": True, "CloudwatchLogGroup": group},
         TransportProtocol=transport,
         VpnPort=443,
         SplitTunnel=True,
@@ -159,7 +162,7 @@ def make_endpoint(emulator: Emulator, pki: Pki, transport: str = "udp") -> dict:
         if found["Status"]["Code"] == "available":
             break
     assert found["Status"]["Code"] == "available"
-    return {"id": endpoint_id, "association": association["AssociationId"], "ec2": ec2}
+    return {"id": endpoint_id, "association": association["AssociationId"], "ec2": ec2, "log_group": group}
 
 
 def export(endpoint: dict) -> str:
@@ -172,60 +175,6 @@ def remote(configuration: str) -> tuple[str, int]:
     found = re.search(r"^remote (\S+) (\d+)$", configuration, re.MULTILINE)
     assert found, configuration
     return found.group(1), int(found.group(2))
-
-
-class Client:
-    """A stock openvpn client on a profile; with ``laptop`` its TUN device is moved into that namespace."""
-
-    def __init__(self, path: Path, laptop: str | None = None, *options: str) -> None:
-        self.log = path.with_suffix(".log")
-        argv = [OPENVPN, "--config", str(path), "--verb", "3", *options]
-        if laptop:
-            # The test's safety harness, not part of the profile: the client configures nothing in this
-            # machine's namespace; its TUN device, address and pushed routes go into the namespace "laptop".
-            script = path.with_suffix(".sh")
-            script.write_text(LAPTOP_SCRIPT.replace("LAPTOP", laptop))
-            script.chmod(0o700)
-            argv += ["--ifconfig-noexec", "--route-noexec", "--script-security", "2"]
-            argv += ["--up", str(script), "--route-up", str(script)]
-        else:
-            argv += ["--dev", "null", "--ifconfig-noexec", "--route-noexec"]
-        with self.log.open("w") as output:
-            self.process = subprocess.Popen(argv, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
-
-    def text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def wait_for(self, pattern: str, timeout: float = 30) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if re.search(pattern, self.text()):
-                return True
-            if self.process.poll() is not None:
-                return bool(re.search(pattern, self.text()))
-            time.sleep(0.1)
-        return False
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, 15)
-            self.process.wait(10)
-
-
-LAPTOP_SCRIPT = """#!/bin/sh
-set -e
-if [ "$script_type" = up ]; then
-  ip link set dev "$dev" netns LAPTOP
-  ip -n LAPTOP addr add "$ifconfig_local/$ifconfig_netmask" dev "$dev"
-  ip -n LAPTOP link set dev "$dev" mtu "$tun_mtu" up
-else
-  i=1
-  while eval "network=\\${route_network_$i:-}"; [ -n "$network" ]; do
-    eval "ip -n LAPTOP route add $network/\\$route_netmask_$i via \\$route_gateway_$i"
-    i=$((i + 1))
-  done
-fi
-"""
 
 
 class EchoServer:
@@ -360,6 +309,19 @@ def test_a_developer_connects_and_a_tcp_session_crosses_the_tunnel(stack, pki, e
         )
         assert session.stdout.strip() == "HELLO THROUGH THE TUNNEL", session.stderr
         assert echo.peers, "the session reached the server behind the VPC address"
+
+        # Without an authorization rule for the VPC, the tunnel carries no session to it.
+        stack["ec2"].revoke_client_vpn_ingress(
+            ClientVpnEndpointId=stack["id"], TargetNetworkCidr=VPC_CIDR, RevokeAllGroups=True
+        )
+        stack["ec2"].describe_client_vpn_authorization_rules(ClientVpnEndpointId=stack["id"])
+        refused = subprocess.run(
+            ["ip", "netns", "exec", laptop, "python3", "-c", CONNECT, *map(str, TARGET)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert refused.stdout.strip() == "" and len(echo.peers) == 1
     finally:
         client.stop()
 
@@ -467,6 +429,26 @@ def test_without_tun_the_tls_handshake_is_real(tmp_path, pki):
         process.wait(30)
 
 
+def test_connections_and_refusals_go_to_the_connection_log(stack):
+    """After the tests above: alice connected, mallory was refused (revoked), with AWS's log fields."""
+    logs = stack["emulator"].client("logs")
+    deadline = time.monotonic() + 10
+    while True:
+        events = [json.loads(e["message"]) for e in logs.filter_log_events(logGroupName=stack["log_group"])["events"]]
+        outcomes = {(e["common-name"], e["connection-attempt-status"]): e for e in events}
+        connected, refused = outcomes.get(("alice", "successful")), outcomes.get(("mallory", "failed"))
+        if (connected and refused) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert connected and refused, events
+    assert ipaddress.IPv4Address(connected["client-ip"]) in ipaddress.IPv4Network(CLIENT_CIDR)
+    assert connected["client-vpn-endpoint-id"] == stack["id"]
+    assert connected["connection-id"].startswith("cvpn-connection-")
+    assert refused["connection-attempt-failure-reason"] == "certificate revoked"
+    streams = logs.describe_log_streams(logGroupName=stack["log_group"])["logStreams"]
+    assert [s["logStreamName"].startswith(f"{stack['id']}-us-east-1-") for s in streams] == [True]
+
+
 def test_a_missing_binary_is_reported_with_its_install_command(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     monkeypatch.setattr(dataplane, "SBIN", ())
@@ -475,8 +457,6 @@ def test_a_missing_binary_is_reported_with_its_install_command(monkeypatch):
 
 
 def test_the_health_route_reports_the_openvpn_part(stack):
-    import json
-    import urllib.request
 
     with urllib.request.urlopen(f"{stack['emulator'].url}/_livestack/health", timeout=10) as response:
         health = json.load(response)["dataplane"]["openvpn"]

@@ -55,8 +55,7 @@ class ServerSpec:
     server_key: str
     client_roots: str  # the CA certificates that client certificates must chain to, PEM
     crl: str | None
-    vpc_id: str | None
-    routes: tuple[str, ...]  # pushed with split tunnel: the CIDRs of the associated VPC
+    routes: tuple[str, ...]  # the CIDRs of the associated VPC: pushed with split tunnel, forwarded from
     split_tunnel: bool
     dns_servers: tuple[str, ...]
     session_timeout_hours: int
@@ -68,6 +67,9 @@ class ServerSpec:
         return replace(self, crl="" if self.crl is not None else None, authorized=())
 
 
+# Receives (endpoint id, event) for each connection event, in the fields of AWS's connection log; the
+# Client VPN extension sends them to the endpoint's CloudWatch Logs stream when connection logging is on.
+connection_events: Callable[[str, dict[str, str]], None] | None = None
 _listeners: dict[str, tuple[str, int, str, int]] = {}  # endpoint id -> (transport, port asked, host, port)
 _servers: dict[str, _Server] = {}
 _errors: dict[str, str] = {}
@@ -177,6 +179,12 @@ def sync(endpoint_id: str, spec: ServerSpec | None) -> None:
             log.error("the OpenVPN server of %s is not running: %s", endpoint_id, error)
 
 
+def endpoints() -> set[str]:
+    """The endpoints that have a server, or failed to get one."""
+    with _lock:
+        return set(_servers) | set(_errors)
+
+
 def status() -> dict[str, object]:
     """For the health route: the binary, the tunnel mode, the servers running and those that failed."""
     try:
@@ -226,6 +234,8 @@ def render(spec: ServerSpec, directory: Path, tun: bool) -> str:
         "route-noexec",
         "script-security 2",
         f"up {directory / 'up.sh'}",
+        f"client-connect {directory / 'event.sh'}",
+        f"client-disconnect {directory / 'event.sh'}",
     ]
     if spec.transport == "udp":
         lines.append("explicit-exit-notify 1")
@@ -269,6 +279,7 @@ class _Server:
     name: str
     tun: bool
     forwarders: dict[tuple[str, int], _Forwarder] = field(default_factory=dict)
+    log: _ConnectionLog | None = None
 
     @property
     def directory(self) -> Path:
@@ -307,14 +318,22 @@ class _Server:
                 f'ip -n {namespace} addr add "$ifconfig_local/$ifconfig_netmask" dev "$dev"\n'
                 f'ip -n {namespace} link set dev "$dev" mtu "$tun_mtu" up\n',
             )
-            (directory / "up.sh").chmod(0o700)
+            _write(
+                directory / "event.sh",
+                "#!/bin/sh\n# One line per connection and disconnection, read by the emulator (connection log).\n"
+                'printf \'%s\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\n\' "$script_type" "$time_unix" "$trusted_ip" '
+                '"$trusted_port" "$common_name" "$ifconfig_pool_remote_ip" "${bytes_received:-0}" "${bytes_sent:-0}" '
+                f">> {directory / 'events'}\n",
+            )
+            for script in ("up.sh", "event.sh"):
+                (directory / script).chmod(0o700)
             subprocess.run(["ip", "netns", "del", namespace], capture_output=True, check=False)
             _ip("netns", "add", namespace)
             _ip("-n", namespace, "link", "set", "lo", "up")
         config = directory / "server.conf"
         _write(config, render(self.spec, directory, self.tun))
         server_log = directory / "server.log"
-        with server_log.open("w") as output:
+        with server_log.open("a") as output:
             process = supervisor().start(
                 self.name, [openvpn, "--config", str(config)], cwd=directory, stdout=output, stderr=subprocess.STDOUT
             )
@@ -328,6 +347,7 @@ class _Server:
         if self.tun:
             for address, port in _exposed:
                 self.forward(address, port)
+        self.log = _ConnectionLog(self.spec.endpoint_id, self.spec.transport, directory)
 
     def refresh(self, spec: ServerSpec) -> None:
         """Take what a running server re-reads: the CRL (per connection) and the authorization rules."""
@@ -359,6 +379,8 @@ class _Server:
         return _exposed.get((address, port))
 
     def close(self) -> None:
+        if self.log is not None:
+            self.log.close()
         with _lock:
             if _servers.get(self.spec.endpoint_id) is self:
                 del _servers[self.spec.endpoint_id]
@@ -366,6 +388,102 @@ class _Server:
                 self.unforward(*key)
         if self.tun:
             subprocess.run(["ip", "netns", "del", _namespace(self.spec.endpoint_id)], capture_output=True, check=False)
+
+
+class _ConnectionLog:
+    """Follows the server's connection events (its client-connect/disconnect script) and its refusals
+    (``VERIFY ERROR`` in its log) and hands them to ``connection_events`` as AWS logs them."""
+
+    REFUSED = re.compile(r"^(\S+ \S+) (\S+):(\d+) VERIFY ERROR: depth=0, error=(.+?): CN=([^,]+)", re.MULTILINE)
+
+    def __init__(self, endpoint_id: str, transport: str, directory: Path) -> None:
+        self.endpoint_id, self.transport, self.directory = endpoint_id, transport, directory
+        self.offsets = {name: self._size(name) for name in ("events", "server.log")}
+        self.sessions: dict[str, tuple[str, float]] = {}  # device ip:port -> connection id, start
+        self.stopped = threading.Event()
+        self.lock = threading.Lock()
+        threading.Thread(target=self._follow, daemon=True, name=f"connection log {endpoint_id}").start()
+
+    def _size(self, name: str) -> int:
+        path = self.directory / name
+        return path.stat().st_size if path.exists() else 0
+
+    def _read(self, name: str) -> str:
+        path = self.directory / name
+        if not path.exists():
+            return ""
+        with path.open("rb") as handle:
+            handle.seek(self.offsets[name])
+            data = handle.read()
+        complete = data[: data.rfind(b"\n") + 1]
+        self.offsets[name] += len(complete)
+        return complete.decode(errors="replace")
+
+    def _follow(self) -> None:
+        while not self.stopped.wait(0.5):
+            self.flush()
+
+    def flush(self) -> None:
+        with self.lock:
+            for line in self._read("events").splitlines():
+                kind, when, ip, port, name, address, received, sent = (line.split("\t") + [""] * 8)[:8]
+                self._event(kind, float(when or time.time()), ip, port, name, address, received, sent)
+            for found in self.REFUSED.finditer(self._read("server.log")):
+                stamp, ip, port, reason, name = found.groups()
+                when = time.mktime(time.strptime(stamp, "%Y-%m-%d %H:%M:%S"))
+                self._event("refused", when, ip, port, name, reason=reason)
+
+    def _event(
+        self,
+        kind: str,
+        when: float,
+        ip: str,
+        port: str,
+        name: str,
+        address: str = "",
+        received: str = "0",
+        sent: str = "0",
+        reason: str = "NA",
+    ) -> None:
+        key = f"{ip}:{port}"
+        new = ("cvpn-connection-" + os.urandom(9).hex()[:17], when)
+        if kind == "client-connect":
+            self.sessions[key] = new
+        connection_id, start = self.sessions.pop(key, new) if kind == "client-disconnect" else new
+        ended = kind == "client-disconnect"
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(when))
+        event = {
+            "connection-log-type": "connection-reset" if ended else "connection-attempt",
+            "connection-attempt-status": {"client-connect": "successful", "refused": "failed"}.get(kind, "NA"),
+            "connection-reset-status": "NA",
+            "connection-attempt-failure-reason": reason,
+            "connection-id": connection_id,
+            "client-vpn-endpoint-id": self.endpoint_id,
+            "transport-protocol": self.transport,
+            "connection-start-time": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(start)),
+            "connection-last-update-time": stamp,
+            "client-ip": address or "NA",
+            "common-name": name,
+            "device-type": "NA",
+            "device-ip": ip,
+            "port": port,
+            "ingress-bytes": received or "0",
+            "egress-bytes": sent or "0",
+            "ingress-packets": "NA",
+            "egress-packets": "NA",
+            "connection-end-time": stamp if ended else "NA",
+            "connection-duration-seconds": str(int(when - start)) if ended else "0",
+        }
+        if connection_events is None:
+            return
+        try:
+            connection_events(self.endpoint_id, event)
+        except Exception:  # the log of a connection never stops the server
+            log.exception("connection event of %s not logged", self.endpoint_id)
+
+    def close(self) -> None:
+        self.stopped.set()
+        self.flush()
 
 
 class _Forwarder:

@@ -16,6 +16,7 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
+from ...dataplane import openvpn
 from ...protocol import ec2_error, ec2_response
 from .. import Call, Registry
 from . import server, wire
@@ -28,6 +29,7 @@ ENDPOINT_PREFIX = "cvpn-endpoint-"
 def register(registry: Registry) -> None:
     store = ClientVpnStore()
     registry.on_reset(store.endpoints.clear)
+    openvpn.connection_events = server.connection_logger(store)
 
     def action(name: str) -> Callable[[Callable[[Call], Any]], None]:
         """Register a handler returning the inner XML dict; ApiError becomes the EC2 error response."""
