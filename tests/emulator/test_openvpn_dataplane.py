@@ -20,6 +20,7 @@ import threading
 import time
 import urllib.request
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -462,3 +463,46 @@ def test_the_health_route_reports_the_openvpn_part(stack):
         health = json.load(response)["dataplane"]["openvpn"]
     assert health["binary"] == OPENVPN
     assert stack["id"] in health["servers"] and health["errors"] == {}
+
+
+SPEC = openvpn.ServerSpec(
+    endpoint_id="cvpn-endpoint-0123456789abcdef0",
+    transport="udp",
+    listen=("127.78.1.2", 443),
+    client_cidr="10.100.0.0/16",
+    server_certificate="",
+    server_key="",
+    client_roots="",
+    crl=None,
+    routes=("11.0.0.0/16", "11.1.0.0/16"),
+    split_tunnel=True,
+    dns_servers=(),
+    session_timeout_hours=24,
+)
+
+
+@pytest.mark.parametrize(
+    ("changes", "present", "absent"),
+    [
+        ({}, ['push "route 11.0.0.0 255.255.0.0"', 'push "route 11.1.0.0 255.255.0.0"', "proto udp4"], ["crl-verify"]),
+        ({"split_tunnel": False}, ['push "redirect-gateway def1"'], ['push "route']),
+        ({"transport": "tcp"}, ["proto tcp4-server", "port 443"], ["explicit-exit-notify"]),
+        ({"dns_servers": ("11.0.0.2",)}, ['push "dhcp-option DNS 11.0.0.2"'], []),
+        ({"session_timeout_hours": 8, "crl": "PEM"}, ["session-timeout 28800", "crl-verify /state/crl.pem"], []),
+        ({"client_cidr": "192.168.128.0/22"}, ["server 192.168.128.0 255.255.252.0", "topology subnet"], []),
+    ],
+)
+def test_the_server_configuration_follows_the_endpoint(changes, present, absent):
+    text = openvpn.render(replace(SPEC, **changes), Path("/state"), tun=True)
+    lines = text.splitlines()
+    assert "data-ciphers AES-256-GCM" in lines and "ifconfig-noexec" in lines and "route-noexec" in lines
+    for line in present:
+        assert line in lines, text
+    for fragment in absent:
+        assert fragment not in text, text
+
+
+def test_without_tun_the_server_is_point_to_point_on_dev_null():
+    lines = openvpn.render(replace(SPEC, split_tunnel=False), Path("/state"), tun=False).splitlines()
+    assert "dev null" in lines and "tls-server" in lines
+    assert not [line for line in lines if line.startswith(("mode", "server ", "push", "up ", "dev-type"))]
