@@ -14,7 +14,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from . import dataplane, timing
-from .dataplane import openvpn
+from .dataplane import openvpn as dataplane_openvpn
 from .extensions import Call, Registry, load_all
 from .requests import ApiRequest, classify
 from .websocket_gateway import WebSocketGateway
@@ -168,8 +168,7 @@ class EmulatorApp:
                     "extensions": self.extensions,
                     "timing": timing.current.describe(),
                     "websocket_url": getattr(gateway, "url", None),
-                    # Each part of the data plane: running, or unavailable with the command that installs it.
-                    "dataplane": {"openvpn": openvpn.status()},
+                    "dataplane": {"openvpn": dataplane_openvpn.health()},
                 }
             )
         if command == "requests" and request.method == "GET":

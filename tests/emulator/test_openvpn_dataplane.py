@@ -453,16 +453,17 @@ def test_connections_and_refusals_go_to_the_connection_log(stack):
 def test_a_missing_binary_is_reported_with_its_install_command(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     monkeypatch.setattr(dataplane, "SBIN", ())
-    found = openvpn.status()["binary"]
-    assert "apt-get install -y openvpn" in found["unavailable"]
+    health = openvpn.health()
+    assert health["available"] is False and "apt-get install -y openvpn" in health["error"]
 
 
 def test_the_health_route_reports_the_openvpn_part(stack):
 
     with urllib.request.urlopen(f"{stack['emulator'].url}/_livestack/health", timeout=10) as response:
         health = json.load(response)["dataplane"]["openvpn"]
-    assert health["binary"] == OPENVPN
-    assert stack["id"] in health["servers"] and health["errors"] == {}
+    assert health["available"] is True and health["tunnels"] is (tunnels_possible() is None)
+    host, port = remote(export(stack))
+    assert health["servers"][stack["id"]] == {"address": f"{host}:{port}/udp"}
 
 
 SPEC = openvpn.ServerSpec(

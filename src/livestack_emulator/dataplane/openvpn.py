@@ -158,7 +158,7 @@ def tunnels() -> bool:
 
 
 def sync(endpoint_id: str, spec: ServerSpec | None) -> None:
-    """Make the endpoint's server match ``spec`` (None: no server). Never raises: failures go to ``status``."""
+    """Make the endpoint's server match ``spec`` (None: no server). Never raises: failures go to ``health``."""
     name = f"openvpn/{endpoint_id}"
     with _lock:
         server = _servers.get(endpoint_id)
@@ -185,15 +185,21 @@ def endpoints() -> set[str]:
         return set(_servers) | set(_errors)
 
 
-def status() -> dict[str, object]:
-    """For the health route: the binary, the tunnel mode, the servers running and those that failed."""
+def health() -> dict[str, object]:
+    """The OpenVPN data plane as ``/_livestack/health`` reports it: the binary (or the command installing
+    it), whether servers get a tunnel, and each endpoint's server (its listener, or why it is not running)."""
     try:
-        found: object = binary("openvpn")
-    except Unavailable as error:
-        found = {"unavailable": str(error)}
+        binary("openvpn")
+        error = None
+    except Unavailable as missing:
+        error = str(missing)
     with _lock:
-        running = {i: f"{s.spec.listen[0]}:{s.spec.listen[1]}/{s.spec.transport}" for i, s in _servers.items()}
-        return {"binary": found, "tunnels": tunnels(), "servers": running, "errors": dict(_errors)}
+        servers: dict[str, dict[str, str]] = {
+            i: {"address": f"{s.spec.listen[0]}:{s.spec.listen[1]}/{s.spec.transport}"} for i, s in _servers.items()
+        }
+        for endpoint_id, failure in _errors.items():
+            servers[endpoint_id] = {"error": failure}
+    return {"available": error is None, **({"error": error} if error else {}), "tunnels": tunnels(), "servers": servers}
 
 
 def render(spec: ServerSpec, directory: Path, tun: bool) -> str:
