@@ -16,9 +16,9 @@ OPENVPN = shutil.which("openvpn") or "/usr/sbin/openvpn"
 class Client:
     """A stock openvpn client on a profile; with ``laptop`` its TUN device is moved into that namespace."""
 
-    def __init__(self, path: Path, laptop: str | None = None, *options: str) -> None:
+    def __init__(self, path: Path, laptop: str | None = None) -> None:
         self.log = path.with_suffix(".log")
-        argv = [OPENVPN, "--config", str(path), "--verb", "3", *options]
+        argv = [OPENVPN, "--config", str(path), "--verb", "3"]
         if laptop:
             # The test's safety harness, not part of the profile: the client configures nothing in this
             # machine's namespace; its TUN device, address and pushed routes go into the namespace "laptop".
@@ -28,6 +28,7 @@ class Client:
             argv += ["--ifconfig-noexec", "--route-noexec", "--script-security", "2"]
             argv += ["--up", str(script), "--route-up", str(script)]
         else:
+            # The TLS handshake only: no TUN device, nothing configured.
             argv += ["--dev", "null", "--ifconfig-noexec", "--route-noexec"]
         with self.log.open("w") as output:
             self.process = subprocess.Popen(argv, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
