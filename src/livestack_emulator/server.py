@@ -15,6 +15,7 @@ from werkzeug.wrappers import Request, Response
 
 from . import dataplane, timing
 from .dataplane import mysql as dataplane_mysql
+from .dataplane import openvpn as dataplane_openvpn
 from .extensions import Call, Registry, load_all
 from .requests import ApiRequest, classify
 from .websocket_gateway import WebSocketGateway
@@ -168,7 +169,7 @@ class EmulatorApp:
                     "extensions": self.extensions,
                     "timing": timing.current.describe(),
                     "websocket_url": getattr(gateway, "url", None),
-                    "dataplane": {"mysql": dataplane_mysql.health()},
+                    "dataplane": {"mysql": dataplane_mysql.health(), "openvpn": dataplane_openvpn.health()},
                 }
             )
         if command == "requests" and request.method == "GET":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import stat
 import subprocess
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 from census import stage_resources
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from openvpn_client import handshake
 
 STAGE = "cvpntest"
 BOTH = ("--tags", "network,client_vpn")
@@ -67,22 +69,32 @@ def check_pki(pki: Path, users: list[str]) -> None:
         assert subject.strip() == f"subject=CN={user}"
 
 
-def check_profiles(config: Path, pki: Path, users: list[str], endpoint: dict) -> None:
+def check_profiles(config: Path, pki: Path, users: list[str], exported: str) -> None:
+    """The profiles: the exported configuration's remote (the emulator's server: an address, which gets
+    no random label; AWS's DNS name gets one), the CA, each developer's certificate and key; and they
+    connect: a stock openvpn client completes the TLS handshake with the endpoint's server."""
     assert sorted(p.name for p in config.glob("*.ovpn")) == sorted(f"{u}.ovpn" for u in users)
-    endpoint_host = endpoint["DnsName"].removeprefix("*.")
+    remote = re.search(r"^remote (\S+) (\d+)$", exported, re.MULTILINE)
+    assert remote and re.fullmatch(r"127\.78\.\d+\.\d+", remote.group(1)), exported
     for user in users:
         profile = parse_profile(config / f"{user}.ovpn")
         assert profile["mode"] == 0o600
-        label, _, host = profile["remote_host"].partition(".")
-        assert re.fullmatch(r"[a-z0-9]{12}", label), "a random label before the endpoint's name"
-        assert host == endpoint_host
-        assert (profile["remote_port"], profile["proto"]) == (443, "udp")
+        assert (profile["remote_host"], profile["remote_port"]) == (remote.group(1), int(remote.group(2)))
+        assert profile["proto"] == "udp"
         assert profile["ca"] == (pki / "ca.crt").read_text().strip()
         assert profile["cert"] == (pki / "clients" / f"{user}.crt").read_text().strip()
         assert profile["key"] == (pki / "clients" / f"{user}.key").read_text().strip()
         certificate = x509.load_pem_x509_certificate(profile["cert"].encode())
         key = serialization.load_pem_private_key(profile["key"].encode(), password=None)
         assert certificate.public_key().public_numbers() == key.public_key().public_numbers()
+        connected, log = handshake(config / f"{user}.ovpn")
+        assert connected, log
+
+
+def exported(emulator, endpoint: dict) -> str:
+    return emulator.client("ec2").export_client_vpn_client_configuration(
+        ClientVpnEndpointId=endpoint["ClientVpnEndpointId"]
+    )["ClientConfiguration"]
 
 
 def the_endpoint(emulator) -> dict:
@@ -134,7 +146,9 @@ def test_client_vpn_converges_revokes_and_tears_down(emulator, run_playbook, tmp
     rules = ec2.describe_client_vpn_authorization_rules(ClientVpnEndpointId=endpoint["ClientVpnEndpointId"])
     assert [(r["DestinationCidr"], r["AccessAll"]) for r in rules["AuthorizationRules"]] == [("11.0.0.0/16", True)]
     check_pki(pki, ["alice", "bob", "carol.d"])
-    check_profiles(config, pki, ["alice", "bob", "carol.d"], endpoint)
+    check_profiles(config, pki, ["alice", "bob", "carol.d"], exported(emulator, endpoint))
+    bobs_profile = tmp_path / "bob.ovpn"
+    shutil.copy(config / "bob.ovpn", bobs_profile)
     keys = {path.name: path.read_bytes() for path in pki.rglob("*.key")}
 
     emulator.clear_requests()
@@ -166,7 +180,9 @@ def test_client_vpn_converges_revokes_and_tears_down(emulator, run_playbook, tmp
         assert result.returncode != 0 and "certificate revoked" in result.stdout + result.stderr
         assert verify(pki, certificate).returncode == 0, "only the CRL makes it fail"
     check_pki(pki, ["alice"])
-    check_profiles(config, pki, ["alice"], endpoint)
+    check_profiles(config, pki, ["alice"], exported(emulator, endpoint))
+    connected, log = handshake(bobs_profile, timeout=10)
+    assert not connected, "bob left the team: the imported CRL refuses his certificate"
     imported = ec2.export_client_vpn_client_certificate_revocation_list(
         ClientVpnEndpointId=endpoint["ClientVpnEndpointId"]
     )

@@ -4,7 +4,9 @@ The operations that ``livestack.aws.ec2_client_vpn_endpoint`` uses, following th
 (``ec2/2016-11-15``): endpoints (create, modify, describe, delete), target networks (associate,
 disassociate, describe), authorization rules (authorize, revoke, describe), the client CRL
 (import, export), the client configuration export, and EC2 tags on ``cvpn-endpoint-`` ids.
-Subnets, VPCs and security groups are moto's; certificates are moto's ACM certificates.
+Subnets, VPCs and security groups are moto's; certificates are moto's ACM certificates. Each
+available endpoint has a real OpenVPN server (``server.py``, ``dataplane/openvpn.py``), which the
+exported client configuration points at.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
+from ...dataplane import openvpn
 from ...protocol import ec2_error, ec2_response
 from .. import Call, Registry
-from . import wire
+from . import server, wire
 from .config import client_configuration
 from .model import ApiError, ClientVpnStore, Endpoint, new_id
 
@@ -26,6 +29,7 @@ ENDPOINT_PREFIX = "cvpn-endpoint-"
 def register(registry: Registry) -> None:
     store = ClientVpnStore()
     registry.on_reset(store.endpoints.clear)
+    openvpn.connection_events = server.connection_logger(store)
 
     def action(name: str) -> Callable[[Callable[[Call], Any]], None]:
         """Register a handler returning the inner XML dict; ApiError becomes the EC2 error response."""
@@ -36,6 +40,9 @@ def register(registry: Registry) -> None:
                     result = handler(call)
                 except ApiError as error:
                     return ec2_error(error.code, error.message)
+                finally:
+                    # The servers follow the records: started when available, changed, stopped when gone.
+                    server.sync_all(store)
                 if result is None:
                     return None
                 return ec2_response(name, wire.to_xml(result))
@@ -251,7 +258,7 @@ def register(registry: Registry) -> None:
             call.account_id, call.region, endpoint.server_certificate_arn, "ServerCertificateArn"
         )
         chain = store.ca_chain(call.account_id, call.region, endpoint.server_certificate_arn)
-        text = client_configuration(endpoint.dns_name, endpoint.port, endpoint.transport, chain, server_name)
+        text = client_configuration(server.listener(endpoint), endpoint.transport, chain, server_name)
         return {"clientConfiguration": text}
 
     @action("ApplySecurityGroupsToClientVpnTargetNetwork")
