@@ -1,9 +1,12 @@
-"""The runtime of one Lambda execution environment (started by ``lambda_runner``, never by hand).
+"""The runtime of Lambda's execution environments (started by ``lambda_runner``, never by hand).
 
-    python -P lambda_bootstrap.py TASK_ROOT REQUEST_FD RESULT_FD
+    python -P lambda_bootstrap.py CONTROL_FD
 
-As Lambda's Python runtime does (``awslambdaric``): the unpacked zip is the working directory and
-the first entry of ``sys.path``; the init phase imports the handler named by ``_HANDLER`` once;
+The process started is a zygote: it imports what every environment would (boto3), then forks one
+child per environment the emulator asks for, each with its channel to the emulator, its log file
+and its environment variables. In each environment, as Lambda's Python runtime does
+(``awslambdaric``): the unpacked zip is the working directory and the first entry of
+``sys.path``; the init phase imports the handler named by ``_HANDLER`` once;
 then invocations run one at a time, each with a context built from the environment Lambda sets,
 and its outcome is the handler's result as JSON or Lambda's error shape (``errorMessage``,
 ``errorType``, ``requestId``, ``stackTrace``). Output goes to stdout, the environment's log
@@ -19,12 +22,20 @@ import json
 import logging
 import math
 import os
+import signal
+import socket
 import sys
 import threading
 import time
 import traceback
 from multiprocessing.connection import Connection
 from typing import Any
+
+# Imported by the zygote, so that a new environment finds them loaded; a function that ships one of
+# them imports its own copies of all of them.
+PRELOADED = ("boto3", "botocore", "s3transfer", "urllib3", "jmespath", "dateutil", "six")
+# Services whose models boto3's default session parses in the zygote, for the clients functions make.
+PRELOADED_SERVICES = ("dynamodb", "apigatewaymanagementapi", "s3", "sts", "rds", "secretsmanager", "lambda")
 
 
 class InitError(Exception):
@@ -146,12 +157,8 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(0)
 
 
-def main(argv: list[str]) -> int:
-    task_root, request_fd, result_fd = argv
-    sys.path.insert(0, task_root)  # the function's code first, as /var/task in Lambda (-P: not this file's directory)
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
-    requests = Connection(int(request_fd), writable=False)
-    results = Connection(int(result_fd), readable=False)
+def serve(connection: Connection) -> int:
+    """One execution environment: the init phase, then one invocation per request until the emulator hangs up."""
     request_ids = _install_logging()
     started = time.perf_counter()
     try:
@@ -159,21 +166,21 @@ def main(argv: list[str]) -> int:
     except InitError as error:
         _log_error(error.error_type, str(error), [])
         sys.stdout.flush()
-        results.send(("init-error", error_payload(error.error_type, str(error), "", [])))
+        connection.send(("init-error", error_payload(error.error_type, str(error), "", [])))
         return 1
     except Exception as error:  # noqa: BLE001 - an exception raised by the module's own code at import
         stack = traceback.format_list(traceback.extract_tb(error.__traceback__))
         _log_error(type(error).__name__, str(error), stack)
         sys.stdout.flush()
-        results.send(("init-error", error_payload(type(error).__name__, str(error), "", stack)))
+        connection.send(("init-error", error_payload(type(error).__name__, str(error), "", stack)))
         return 1
     init_ms: float | None = (time.perf_counter() - started) * 1000
-    results.send(("ready", None))
+    connection.send(("ready", None))
     memory = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
     version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
     while True:
         try:
-            request = requests.recv()
+            request = connection.recv()
         except EOFError:
             return 0
         request_id = request_ids.request_id = request["request_id"]
@@ -181,10 +188,9 @@ def main(argv: list[str]) -> int:
         began = time.perf_counter()
         succeeded, payload = invoke(handler, request)
         duration = (time.perf_counter() - began) * 1000
-        used = _peak_memory_mb()
         report = (
             f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\tBilled Duration: {math.ceil(duration)} ms\t"
-            f"Memory Size: {memory} MB\tMax Memory Used: {used} MB\t"
+            f"Memory Size: {memory} MB\tMax Memory Used: {_peak_memory_mb()} MB\t"
         )
         if init_ms is not None:
             report += f"Init Duration: {init_ms:.2f} ms\t"
@@ -192,8 +198,70 @@ def main(argv: list[str]) -> int:
         print(f"END RequestId: {request_id}\n{report}")
         sys.stdout.flush()
         sys.stderr.flush()
-        results.send(("ok" if succeeded else "error", payload))
+        connection.send(("ok" if succeeded else "error", payload))
+
+
+def _environment(command: dict[str, Any], channel: int) -> int:
+    """In a child just forked: become the environment ``command`` describes, then serve it."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the function's own subprocesses are its to wait for
+    log = os.open(command["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+    os.environ.clear()
+    os.environ.update(command["environment"])
+    task_root = command["task_root"]
+    os.chdir(task_root)
+    sys.path.insert(0, task_root)  # the function's code first, as /var/task in Lambda
+    if any(os.path.exists(os.path.join(task_root, name)) for name in PRELOADED + tuple(f"{n}.py" for n in PRELOADED)):
+        for module in [m for m in sys.modules if m.partition(".")[0] in PRELOADED]:  # the function's own, then
+            del sys.modules[module]
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    return serve(Connection(channel))
+
+
+def _preload() -> None:
+    """boto3 imported and the models of common services parsed, in boto3's default session.
+
+    The session reads the environment (region, credentials, endpoint) only when a client is made
+    without them, so each environment's clients still see its own; no configuration file is read,
+    as in Lambda (the zygote runs with AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE empty).
+    """
+    try:
+        import boto3
+    except ImportError:
+        return
+    keys = {"region_name": "us-east-1", "aws_access_key_id": "preload", "aws_secret_access_key": "preload"}
+    for service in PRELOADED_SERVICES:
+        boto3.client(service, **keys)
+    boto3.resource("dynamodb", **keys)
+
+
+def zygote(control: socket.socket) -> int:
+    """Fork an environment per command received (with its channel's descriptor), answering its pid.
+
+    The runtime's heavy imports are done once, here: a new environment starts in milliseconds, as
+    Lambda's pre-initialised sandboxes do, not in the second a cold Python with boto3 takes.
+    """
+    _preload()
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # forked environments are reaped as they exit
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    while True:
+        message, channels, _, _ = socket.recv_fds(control, 1 << 20, 1)
+        if not message:
+            return 0
+        pid = os.fork()
+        if pid == 0:
+            control.close()
+            try:
+                code = _environment(json.loads(message), channels[0])
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            os._exit(code)
+        os.close(channels[0])
+        control.send(json.dumps({"pid": pid}).encode())
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(zygote(socket.socket(fileno=int(sys.argv[1]))))

@@ -1,7 +1,8 @@
 """Run the Lambda functions stored in moto as Lambda runs them, without Docker.
 
-Every execution environment is a runtime process of its own (``lambda_bootstrap``, started and
-stopped through ``dataplane.supervisor()``): the function's zip unpacked once per code hash, its
+Every execution environment is a runtime process of its own, forked by the runtime process
+(``lambda_bootstrap``, started through ``dataplane.supervisor()``, which stops the environments with
+it, on reset and on exit, and each one on its own): the function's zip unpacked once per code hash, its
 handler imported once, its environment variables as Lambda sets them (``AWS_REGION``,
 ``AWS_LAMBDA_FUNCTION_NAME``, ``AWS_LAMBDA_LOG_GROUP_NAME``, ...), the temporary credentials of
 its execution role (moto's STS AssumeRole, session named after the function) and
@@ -25,6 +26,8 @@ import json
 import logging
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -43,6 +46,7 @@ BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
 RESPONSE_LIMIT = 6 * 1024 * 1024
 CREDENTIALS_SECONDS = 3600
 LOG_TAIL = 4096
+ZYGOTE = "lambda/runtime"
 LOG = logging.getLogger(__name__)
 
 
@@ -107,13 +111,11 @@ def _timestamp() -> str:
 
 
 class Environment:
-    """One execution environment: a runtime process, its pipes and its log stream."""
+    """One execution environment: a runtime process, its channel and its log stream."""
 
-    def __init__(self, name: str, key: tuple[str, str], process: Any, requests: Connection, results: Connection,
-                 log_path: Path, expires_at: float) -> None:  # fmt: skip
-        self.name, self.key, self.process = name, key, process
-        self.requests, self.results, self.log_path = requests, results, log_path
-        self.expires_at = expires_at
+    def __init__(self, name: str, key: tuple[str, str], pid: int, channel: Connection, log_path: Path) -> None:
+        self.name, self.key, self.pid, self.channel, self.log_path = name, key, pid, channel, log_path
+        self.expires_at = time.monotonic() + CREDENTIALS_SECONDS - 300  # retired before its credentials expire
         self.last_used = time.monotonic()
         self.ready = False
         self.closed = False
@@ -135,9 +137,9 @@ class Environment:
 
     def _receive(self, deadline: float) -> tuple[str, bytes] | None:
         try:
-            if not self.results.poll(max(deadline - time.monotonic(), 0)):
+            if not self.channel.poll(max(deadline - time.monotonic(), 0)):
                 return None
-            return self.results.recv()
+            return self.channel.recv()
         except (EOFError, OSError):
             return "exited", b""
 
@@ -149,15 +151,22 @@ class Environment:
                 return message
             self.ready = True
         try:
-            self.requests.send(request)
+            self.channel.send(request)
         except OSError:
             return "exited", b""
         return self._receive(deadline)
 
-    def close(self) -> None:
+    def kill(self) -> None:
+        """Kill the process and wait (a little) until it is gone: its end of the channel closes."""
         self.closed = True
-        self.requests.close()
-        self.results.close()
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+            deadline = time.monotonic() + 2
+            while self.channel.poll(max(deadline - time.monotonic(), 0)):
+                self.channel.recv()
+        except (ProcessLookupError, EOFError, OSError):
+            pass
+        self.channel.close()
 
 
 class LambdaRunner:
@@ -167,9 +176,15 @@ class LambdaRunner:
         self._lock = threading.RLock()
         self._idle: dict[tuple[str, str], list[Environment]] = {}
         self._unpacking = threading.Lock()
+        self._forking = threading.Lock()
+        self._control: socket.socket | None = None
         self._reaper: threading.Thread | None = None
         # Event invocations and callers that stop waiting (the HTTP API's 30 s) run here.
         self._background = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="lambda-invoke")
+
+    def start(self) -> None:
+        """Start the runtime process now, in the background, so that the first invocation finds it ready."""
+        threading.Thread(target=self._zygote, name="lambda-runtime", daemon=True).start()
 
     # -- invocations -------------------------------------------------------------------------------
     def call(self, arn: str, event: Any, extra_environment: dict[str, str] | None = None) -> Any:
@@ -209,9 +224,8 @@ class LambdaRunner:
             environment.write_log(f"END RequestId: {request_id}\n{message}\n")
             body = json.dumps({"errorMessage": message}).encode()
         elif kind == "exited":
-            code = self._stop(environment)
-            status = f"signal: {-code}" if code is not None and code < 0 else f"exit status {code}"
-            message = f"RequestId: {request_id} Error: Runtime exited with error: {status}"
+            self._stop(environment)
+            message = f"RequestId: {request_id} Error: Runtime exited without providing a reason"
             environment.write_log(message + "\n")
             body = json.dumps({"errorType": "Runtime.ExitError", "errorMessage": message}).encode()
         elif kind == "init-error":
@@ -287,45 +301,68 @@ class LambdaRunner:
             "AWS_SESSION_TOKEN": role.session_token,
         }
 
+    def _zygote(self) -> socket.socket:
+        """The control socket of the runtime process that forks environments, started (again) if need be."""
+        with self._forking:
+            return self._zygote_started()
+
+    def _zygote_started(self) -> socket.socket:
+        supervisor = dataplane.supervisor()
+        process = supervisor.process(ZYGOTE)
+        if process is None or process.poll() is not None or self._control is None:
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            try:
+                supervisor.start(
+                    ZYGOTE,
+                    [sys.executable, "-P", str(BOOTSTRAP), str(theirs.fileno())],
+                    env={
+                        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                        "LANG": "en_US.UTF-8",
+                        "TZ": ":UTC",
+                        "AWS_CONFIG_FILE": "/dev/null",
+                        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+                    },
+                    stdin=subprocess.DEVNULL,
+                    pass_fds=(theirs.fileno(),),
+                )
+            finally:
+                theirs.close()
+            self._control = ours
+            supervisor.on_stop(ZYGOTE, ours.close)
+        return self._control
+
     def _start(self, function: Any, key: tuple[str, str], variables: dict[str, str]) -> Environment:
         code = self._code(function)
         supervisor = dataplane.supervisor()
         environment_id = uuid.uuid4().hex
         stream = f"{time.strftime('%Y/%m/%d', time.gmtime())}/[{function.version}]{environment_id}"
         log_path = supervisor.directory("lambda", "logs", function.function_name) / f"{environment_id}.log"
-        name = f"lambda/{function.function_name}/{environment_id}"
-        request_read, request_write = os.pipe()
-        result_read, result_write = os.pipe()
-        env = {
-            **variables,
-            **self._credentials(function),
-            "AWS_LAMBDA_LOG_STREAM_NAME": stream,
-            "LAMBDA_TASK_ROOT": str(code),
+        command = {
+            "task_root": str(code),
+            "log": str(log_path),
+            "environment": {
+                **variables,
+                **self._credentials(function),
+                "AWS_LAMBDA_LOG_STREAM_NAME": stream,
+                "LAMBDA_TASK_ROOT": str(code),
+            },
         }
+        ours, theirs = socket.socketpair()
         try:
-            with log_path.open("ab") as log:
-                process = supervisor.start(
-                    name,
-                    [sys.executable, "-P", str(BOOTSTRAP), str(code), str(request_read), str(result_write)],
-                    env=env,
-                    cwd=code,
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    pass_fds=(request_read, result_write),
-                )
+            with self._forking:
+                control = self._zygote_started()
+                socket.send_fds(control, [json.dumps(command).encode()], [theirs.fileno()])
+                reply = control.recv(1024)
+        except OSError as error:
+            ours.close()
+            raise LambdaError(f"the Lambda runtime could not start an environment: {error}") from None
         finally:
-            os.close(request_read)
-            os.close(result_write)
-        environment = Environment(
-            name,
-            key,
-            process,
-            Connection(request_write, readable=False),
-            Connection(result_read, writable=False),
-            log_path,
-            time.monotonic() + CREDENTIALS_SECONDS - 300,
-        )
+            theirs.close()
+        if not reply:
+            ours.close()
+            raise LambdaError("the Lambda runtime process exited")
+        name = f"lambda/{function.function_name}/{environment_id}"
+        environment = Environment(name, key, json.loads(reply)["pid"], Connection(ours.detach()), log_path)
         supervisor.on_stop(name, lambda: self._forget(environment))
         self._start_reaper()
         return environment
@@ -356,17 +393,15 @@ class LambdaRunner:
                 self._idle.setdefault(environment.key, []).append(environment)
 
     def _forget(self, environment: Environment) -> None:
-        """Called by the supervisor when the environment's process is stopped (also on reset and exit)."""
+        """Called by the supervisor when the environment is stopped (also on reset and exit): its process killed."""
         with self._lock:
-            environment.close()
+            environment.kill()
             warm = self._idle.get(environment.key, [])
             if environment in warm:
                 warm.remove(environment)
 
-    def _stop(self, environment: Environment) -> int | None:
-        """Stop the environment's process (killed at once: it is over its time or broken); its exit status."""
-        dataplane.supervisor().stop(environment.name, timeout=2)
-        return environment.process.poll()
+    def _stop(self, environment: Environment) -> None:
+        dataplane.supervisor().stop(environment.name)
 
     def _start_reaper(self) -> None:
         with self._lock:

@@ -194,6 +194,7 @@ def serve(host: str, port: int, ready: Any = None) -> None:
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     # Functions run in processes of their own, reaching the emulator at its URL; Invoke and both gateways share them.
     runner = LambdaRunner(f"http://{host}:{server.server_port}")
+    runner.start()
     # The WebSocket APIs are served on a port of their own (LIVESTACK_WEBSOCKET_PORT, default a free one),
     # each HTTP API on one of its own.
     websocket_port = int(os.environ.get("LIVESTACK_WEBSOCKET_PORT", "0"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import textwrap
+import time
 import uuid
 import zipfile
 from pathlib import Path
@@ -45,14 +46,26 @@ def alive(pid: int) -> bool:
         return False
 
 
-def children(pid: int) -> set[int]:
-    """The processes whose parent is ``pid``."""
-    found = set()
+def gone(pid: int, timeout: float = 5.0) -> bool:
+    """Whether the process is gone, or goes within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not alive(pid)
+
+
+def descendants(pid: int) -> set[int]:
+    """The processes started by ``pid``, by its children, and so on."""
+    parents: dict[int, int] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except (FileNotFoundError, ProcessLookupError):
             continue
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found.add(int(stat.parent.name))
+        if fields[0] != "Z":
+            parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
     return found

@@ -11,7 +11,7 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 from conftest import start_emulator
-from lambda_functions import alive, children, deploy, zip_code
+from lambda_functions import alive, deploy, descendants, gone, zip_code
 
 PROBE = """
 import os, time, uuid
@@ -118,7 +118,7 @@ def test_a_function_over_its_timeout_is_killed_and_the_caller_gets_lambdas_timeo
     assert time.monotonic() - started < 10
     assert response["FunctionError"] == "Unhandled"
     assert error["errorMessage"].endswith(" seconds") and " Task timed out after 2." in error["errorMessage"]
-    assert not alive(before["pid"]), "the environment that ran over its timeout still runs"
+    assert gone(before["pid"]), "the environment that ran over its timeout still runs"
     _, after = invoke(client, name)
     assert after["environment_id"] != before["environment_id"]
 
@@ -133,7 +133,7 @@ def test_an_environment_is_reused_warm_and_replaced_after_the_code_or_configurat
     client.get_waiter("function_updated_v2").wait(FunctionName=name)
     updated = invoke(client, name)[1]
     assert updated["environment_id"] != first["environment_id"] and updated["variables"]["GREETING"] == "hello"
-    assert not alive(first["pid"]), "the environment of the old configuration was not stopped"
+    assert gone(first["pid"]), "the environment of the old configuration was not stopped"
 
     client.update_function_code(FunctionName=name, ZipFile=zip_code(PROBE + "\nVERSION = 2\n"))
     client.get_waiter("function_updated_v2").wait(FunctionName=name)
@@ -215,20 +215,18 @@ def test_idle_environments_are_reaped_and_none_outlives_a_reset_or_the_emulator(
         client = own.client("lambda")
         name = deploy(own, PROBE, Timeout=10)["FunctionName"]
         reaped = invoke(client, name)[1]["pid"]
-        deadline = time.monotonic() + 15
-        while alive(reaped) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not alive(reaped), "an idle environment was not stopped"
+        assert gone(reaped, timeout=15), "an idle environment was not stopped"
 
         before_reset = invoke(client, name)[1]["pid"]
         own.reset()
-        assert not alive(before_reset), "an environment outlived the reset"
+        assert gone(before_reset), "an environment outlived the reset"
 
         name = deploy(own, PROBE, Timeout=10)["FunctionName"]
         with concurrent.futures.ThreadPoolExecutor(3) as pool:
             pids = {answer["pid"] for answer in pool.map(lambda _: invoke(client, name, {"sleep": 1})[1], range(3))}
-        assert len(pids) == 3 and pids <= children(process.pid)
+        running = descendants(process.pid)
+        assert len(pids) == 3 and pids <= running
     finally:
         process.terminate()
         process.wait(timeout=30)
-    assert not any(alive(pid) for pid in pids), "an environment outlived the emulator"
+    assert all(gone(pid) for pid in running), "a process of the emulator outlived it"
