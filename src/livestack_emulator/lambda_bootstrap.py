@@ -28,6 +28,7 @@ import sys
 import threading
 import time
 import traceback
+import types
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -50,7 +51,16 @@ class Context:
     def __init__(self, request: dict[str, Any]) -> None:
         self.aws_request_id = request["request_id"]
         self.invoked_function_arn = request["invoked_function_arn"]
-        self.client_context = request.get("client_context")
+        client_context = request.get("client_context")  # Invoke's X-Amz-Client-Context, decoded
+        self.client_context = (
+            None
+            if client_context is None
+            else types.SimpleNamespace(
+                client=types.SimpleNamespace(**(client_context.get("client") or {})),
+                custom=client_context.get("custom"),
+                env=client_context.get("env"),
+            )
+        )
         self.identity = None
         self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
         self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION")
@@ -142,7 +152,7 @@ def invoke(handler: Any, request: dict[str, Any]) -> tuple[bool, bytes]:
 
 
 def _peak_memory_mb() -> int:
-    """This process's peak resident memory (not getrusage's, which keeps the emulator's across exec)."""
+    """This process's peak resident memory (getrusage's would count the process it was forked from)."""
     try:
         with open("/proc/self/status") as status:
             return next(int(line.split()[1]) // 1024 for line in status if line.startswith("VmHWM:"))

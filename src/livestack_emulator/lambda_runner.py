@@ -23,7 +23,6 @@ import datetime
 import hashlib
 import io
 import json
-import logging
 import os
 import re
 import signal
@@ -47,7 +46,6 @@ RESPONSE_LIMIT = 6 * 1024 * 1024
 CREDENTIALS_SECONDS = 3600
 LOG_TAIL = 4096
 ZYGOTE = "lambda/runtime"
-LOG = logging.getLogger(__name__)
 
 
 class LambdaError(Exception):
@@ -158,7 +156,6 @@ class Environment:
 
     def kill(self) -> None:
         """Kill the process and wait (a little) until it is gone: its end of the channel closes."""
-        self.closed = True
         try:
             os.kill(self.pid, signal.SIGKILL)
             deadline = time.monotonic() + 2
@@ -395,10 +392,11 @@ class LambdaRunner:
     def _forget(self, environment: Environment) -> None:
         """Called by the supervisor when the environment is stopped (also on reset and exit): its process killed."""
         with self._lock:
-            environment.kill()
+            environment.closed = True
             warm = self._idle.get(environment.key, [])
             if environment in warm:
                 warm.remove(environment)
+        environment.kill()
 
     def _stop(self, environment: Environment) -> None:
         dataplane.supervisor().stop(environment.name)

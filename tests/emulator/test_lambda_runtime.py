@@ -44,6 +44,7 @@ def handler(event, context):
             "aws_request_id": context.aws_request_id,
             "remaining_ms": context.get_remaining_time_in_millis(),
             "log_group_name": context.log_group_name,
+            "custom": context.client_context.custom if context.client_context else None,
         },
     }
 """
@@ -66,7 +67,8 @@ def test_invoke_runs_the_handler_with_the_functions_environment_and_its_roles_cr
     client, configuration = probe
     name = configuration["FunctionName"]
 
-    response, answer = invoke(client, name, {"whoami": True, "n": 1})
+    client_context = base64.b64encode(json.dumps({"custom": {"tenant": "t1"}}).encode()).decode()
+    response, answer = invoke(client, name, {"whoami": True, "n": 1}, ClientContext=client_context)
 
     assert response["StatusCode"] == 200 and "FunctionError" not in response
     assert response["ExecutedVersion"] == "$LATEST"
@@ -87,6 +89,7 @@ def test_invoke_runs_the_handler_with_the_functions_environment_and_its_roles_cr
     assert context["function_name"] == name and context["memory_limit_in_mb"] == "256"
     assert context["invoked_function_arn"] == configuration["FunctionArn"]
     assert context["log_group_name"] == f"/aws/lambda/{name}"
+    assert context["custom"] == {"tenant": "t1"}
     assert 0 < context["remaining_ms"] <= 2000
     assert answer["pid"] != 0 and alive(answer["pid"])
 
