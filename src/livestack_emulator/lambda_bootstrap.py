@@ -17,6 +17,7 @@ modules are what it imports.
 from __future__ import annotations
 
 import decimal
+import gc
 import importlib
 import json
 import logging
@@ -254,6 +255,7 @@ def zygote(control: socket.socket) -> int:
     Lambda's pre-initialised sandboxes do, not in the second a cold Python with boto3 takes.
     """
     _preload()
+    gc.freeze()  # what the zygote holds is never collected in an environment: no copy-on-write by the collector
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # forked environments are reaped as they exit
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     while True:
