@@ -1,8 +1,9 @@
 """Check the SigV4 signature of a WebSocket upgrade request, as API Gateway does for AWS_IAM on $connect.
 
-The secret of an access key is known for the keys moto's IAM created and for the emulator's
-conventional test credentials (``testing``/``testing``); any other key is refused, as AWS
-refuses an unknown key. IAM policies are not evaluated: a valid signature is enough here.
+The secret of an access key is known for the keys moto's IAM and STS created (a Lambda function's
+role credentials among them) and for the emulator's conventional test credentials
+(``testing``/``testing``); any other key is refused, as AWS refuses an unknown key. IAM policies
+are not evaluated: a valid signature is enough here.
 """
 
 from __future__ import annotations
@@ -44,8 +45,21 @@ def _secret_for(access_key: str) -> tuple[str, str, str] | None:
         for backend in list(account.values()):
             key = backend.access_keys.get(access_key)
             if key is not None:
-                return key.secret_access_key, account_id, f"arn:aws:iam::{account_id}:user/{key.user_name}"
+                return key.secret_access_key, account_id, _caller_arn(account_id, key)
     return None
+
+
+def _caller_arn(account_id: str, key: object) -> str:
+    """A user's ARN, or for temporary credentials (a Lambda function's) the assumed role's session ARN."""
+    if getattr(key, "user_name", None):
+        return f"arn:aws:iam::{account_id}:user/{key.user_name}"
+    from moto.sts.models import sts_backends
+
+    for backend in list(sts_backends[account_id].values()):
+        role = backend.get_assumed_role_from_access_key(key.access_key_id)
+        if role is not None:
+            return role.arn
+    return f"arn:aws:iam::{account_id}:user/{key.user_name}"
 
 
 def verify(method: str, url: str, headers: dict[str, str], region: str) -> Identity:

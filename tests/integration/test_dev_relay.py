@@ -1,13 +1,14 @@
-"""The dev_relay role against the emulator: four steps, the deployed relay carrying an invocation, teardown."""
+"""The dev_relay role against the emulator: four steps, the stack's HTTP URL relayed to a local handler, teardown."""
 
 from __future__ import annotations
 
-import importlib
 import io
+import json
 import os
 import subprocess
 import sys
 import time
+import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -16,7 +17,6 @@ from conftest import TEST_CONFIG_ROOT
 STAGE = "relayrole"
 TAGS = ("--tags", "network,dev_relay")
 RELAY_ONLY = ("--tags", "dev_relay")
-FILES = Path(__file__).resolve().parents[2] / "roles" / "dev_relay" / "files"
 
 
 def relay_resources(emulator, stage: str) -> dict[str, list[str]]:
@@ -38,7 +38,7 @@ def relay_resources(emulator, stage: str) -> dict[str, list[str]]:
     }
 
 
-def test_the_relay_converges_once_carries_an_invocation_and_tears_down(emulator, run_playbook, tmp_path, monkeypatch):
+def test_the_relay_converges_once_carries_an_invocation_and_tears_down(emulator, run_playbook, tmp_path):
     # The network converges once, with the relay; later runs take the relay alone (--tags dev_relay looks the
     # network up), which keeps this test to a few minutes: the network role has its own test.
     emulator.clear_requests()
@@ -47,9 +47,11 @@ def test_the_relay_converges_once_carries_an_invocation_and_tears_down(emulator,
     assert check.recap["changed"] > 0
     assert emulator.requests()["mutating"] == 0
 
-    first = run_playbook("site.yml", *TAGS, stage=STAGE)
+    outputs = tmp_path / "outputs.json"
+    first = run_playbook("site.yml", *TAGS, stage=STAGE, extra_vars={"livestack_outputs_file": str(outputs)})
     assert first.rc == 0, first.output[-3000:]
     assert first.recap["changed"] > 0
+    http_url = json.loads(outputs.read_text())["dev_relay"]["http_url"]
     prefix = f"livestack-{STAGE}-"
     assert relay_resources(emulator, STAGE) == {
         "apis": [prefix + "app", prefix + "relay"],
@@ -69,7 +71,7 @@ def test_the_relay_converges_once_carries_an_invocation_and_tears_down(emulator,
     app = emulator.client("lambda").get_function_configuration(FunctionName=prefix + "app")
     assert app["Handler"] == "relay_stub.handler"
     assert app["VpcConfig"]["SubnetIds"] and app["VpcConfig"]["SecurityGroupIds"]
-    invoke_deployed_stub(emulator, app["Environment"]["Variables"], tmp_path, monkeypatch)
+    call_through_the_relay(http_url, app["Environment"]["Variables"], emulator, tmp_path)
 
     # dev_relay_live: false puts the sample handler, with pymysql packaged, behind the same API.
     sample = run_playbook("site.yml", *RELAY_ONLY, stage=STAGE, extra_vars={"dev_relay_live": False})
@@ -91,11 +93,13 @@ def test_the_relay_converges_once_carries_an_invocation_and_tears_down(emulator,
     assert emulator.requests(calls=True)["by_service"].get("lambda", {}).get("mutating", 0) == 0
 
 
-def invoke_deployed_stub(emulator, environment: dict[str, str], tmp_path: Path, monkeypatch) -> None:
-    """The deployed stub's code and environment, called as Lambda calls it, answered by livestack-relay."""
-    sys.path.insert(0, str(FILES))
-    relay_stub = importlib.import_module("relay_stub")
-    (tmp_path / "app.py").write_text("def handler(event, context):\n    return {'hello': event['name']}\n")
+def call_through_the_relay(http_url: str, environment: dict[str, str], emulator, tmp_path: Path) -> None:
+    """A request to the stack's HTTP URL runs the deployed stub (in the emulator's Lambda runtime, with its
+    role's credentials), which relays it to the developer's livestack-relay client and returns its answer."""
+    (tmp_path / "app.py").write_text(
+        "def handler(event, context):\n"
+        "    return {'hello': event['queryStringParameters']['name'], 'path': event['rawPath']}\n"
+    )
     credentials = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"}
     env = dict(os.environ, **credentials, AWS_ENDPOINT_URL=emulator.url, PYTHONUNBUFFERED="1")
     env.pop("AWS_PROFILE", None)
@@ -109,14 +113,9 @@ def invoke_deployed_stub(emulator, environment: dict[str, str], tmp_path: Path, 
         while "connected to" not in log.read_text():
             assert client.poll() is None and time.monotonic() < deadline, log.read_text()
             time.sleep(0.1)
-        for name, value in {**credentials, **environment, "AWS_ENDPOINT_URL": emulator.url}.items():
-            monkeypatch.setenv(name, value)
-        relay_stub._relay.cache_clear()
-        context = type(
-            "Context", (), {"aws_request_id": "role-test", "get_remaining_time_in_millis": lambda self: 10000}
-        )()
-        assert relay_stub.handler({"name": "relay"}, context) == {"hello": "relay"}
+        assert http_url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(f"{http_url}/greet?name=relay", timeout=60) as response:
+            assert (response.status, json.load(response)) == (200, {"hello": "relay", "path": "/greet"})
     finally:
         client.terminate()
         client.wait(timeout=10)
-        relay_stub._relay.cache_clear()

@@ -7,8 +7,8 @@ What is measured (all in this machine's processes, over loopback):
 - **round trip**: the wall time of one call of the stub's ``handler`` (called as the Lambda
   runtime calls it, from this process) until it returns the local handler's result. The path:
   stub packs the event (JSON, gzip, base64) -> WebSocket message to the emulator's gateway ->
-  relay Lambda (``relay_routes.on_message``, run in-process by the emulator, with its DynamoDB and
-  @connections requests to the emulator over HTTP) -> WebSocket message to the
+  relay Lambda (``relay_routes.on_message``, run by the emulator's Lambda runtime in a warm
+  process, with its DynamoDB and @connections requests to the emulator over HTTP) -> WebSocket message to the
   ``livestack-relay`` client (a separate process) -> a warm worker process runs the handler ->
   back the same way. Not included: the Lambda service's own invoke overhead and the stub's
   connect (the stub keeps its connection warm across invocations, and the warm-up calls open it).
