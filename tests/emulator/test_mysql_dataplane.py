@@ -333,3 +333,21 @@ def test_a_missing_mariadb_is_reported_not_passed(monkeypatch, tmp_path):
         server.wait(10)
     assert mysql.health()["servers"]["us-east-1/no-mariadb"]["error"]
     mysql.stop("123456789012", "us-east-1", "no-mariadb")
+
+
+def test_with_realistic_timing_the_endpoint_answers_once_cluster_and_instance_are_available(tmp_path):
+    process, emulator = start_emulator(tmp_path / "emulator.log", "--timing", '{"scale": 0.3}')
+    try:
+        rds = emulator.client("rds")
+        started = time.monotonic()
+        cluster = create_cluster(rds, "timed")
+        assert refusal(host=cluster["Endpoint"], port=3306, user="admin", password="password1").args[0] == 2003
+        connect(cluster["Endpoint"], 3306, user="admin", password="password1").close()
+        # The instance (8 AWS minutes, 2.4 s at this scale) is the last to become available.
+        assert time.monotonic() - started >= 2.4
+        assert rds.describe_db_instances(DBInstanceIdentifier="timed-1")["DBInstances"][0]["DBInstanceStatus"] == (
+            "available"
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -39,11 +39,10 @@ class Signer:
 
 
 def _credentials(access_key: str) -> tuple[str, str | None, Signer] | None:
-    """(secret key, session token it must come with, signer) of an access key the emulator knows."""
-    known = _secret_for(access_key)
-    if known is not None:
-        secret, account_id, arn = known
-        return secret, None, Signer(access_key, account_id, arn)
+    """(secret key, session token it must come with, signer) of an access key the emulator knows.
+
+    STS first: moto's IAM also lists the keys of assumed roles, without their session token.
+    """
     from moto.sts.models import sts_backends
 
     for account_id, partitions in list(sts_backends.items()):
@@ -53,6 +52,10 @@ def _credentials(access_key: str) -> tuple[str, str | None, Signer] | None:
                 if role.expiration < datetime.datetime.now(datetime.UTC).replace(tzinfo=None):
                     return None
                 return role.secret_access_key, role.session_token, Signer(access_key, account_id, role.role_arn)
+    known = _secret_for(access_key)
+    if known is not None:
+        secret, account_id, arn = known
+        return secret, None, Signer(access_key, account_id, arn)
     return None
 
 
