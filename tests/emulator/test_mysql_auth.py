@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 import os
 
 import boto3
@@ -111,3 +112,46 @@ def test_the_native_password_maths_agree_with_pymysql():
 def test_a_wrong_answer_recovers_nothing(answer):
     salt = os.urandom(20)
     assert recover_password_sha1(answer(salt), salt, mysql.native_hash("password1")) is None
+
+
+def _policy(effect: str, resource: str) -> str:
+    return json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": effect, "Action": "rds-db:connect", "Resource": resource}]}
+    )
+
+
+def test_rds_db_connect_is_checked_against_the_signers_policies():
+    dbuser = f"arn:aws:rds-db:{REGION}:123456789012:dbuser"
+    rds_token.authorize(rds_token.verify(token(), HOST, PORT, USER, REGION), REGION, "prx-abc", USER)  # test keys
+    with mock_aws():
+        iam, sts = boto3.client("iam", region_name=REGION), boto3.client("sts", region_name=REGION)
+        iam.create_user(UserName="developer")
+        key = iam.create_access_key(UserName="developer")["AccessKey"]
+        signer = rds_token.verify(
+            token(key=key["AccessKeyId"], secret=key["SecretAccessKey"]), HOST, PORT, USER, REGION
+        )
+        with pytest.raises(rds_token.TokenError, match="not allowed rds-db:connect"):
+            rds_token.authorize(signer, REGION, "prx-abc", USER)
+        iam.put_user_policy(
+            UserName="developer", PolicyName="connect", PolicyDocument=_policy("Allow", f"{dbuser}:prx-abc/{USER}")
+        )
+        rds_token.authorize(signer, REGION, "prx-abc", USER)
+        for resource_id, user in (("prx-other", USER), ("prx-abc", "admin")):
+            with pytest.raises(rds_token.TokenError, match=f"dbuser:{resource_id}/{user}"):
+                rds_token.authorize(signer, REGION, resource_id, user)
+        iam.put_user_policy(UserName="developer", PolicyName="deny", PolicyDocument=_policy("Deny", "*"))
+        with pytest.raises(rds_token.TokenError, match="not allowed"):
+            rds_token.authorize(signer, REGION, "prx-abc", USER)
+
+        iam.create_role(RoleName="app", AssumeRolePolicyDocument="{}")
+        iam.put_role_policy(
+            RoleName="app", PolicyName="connect", PolicyDocument=_policy("Allow", f"{dbuser}:prx-abc/*")
+        )
+        role = sts.assume_role(RoleArn="arn:aws:iam::123456789012:role/app", RoleSessionName="session")["Credentials"]
+        signer = rds_token.verify(
+            token(key=role["AccessKeyId"], secret=role["SecretAccessKey"], session=role["SessionToken"]),
+            HOST, PORT, USER, REGION,
+        )  # fmt: skip
+        rds_token.authorize(signer, REGION, "prx-abc", USER)
+        with pytest.raises(rds_token.TokenError):
+            rds_token.authorize(signer, REGION, "prx-other", USER)

@@ -182,6 +182,34 @@ def test_the_proxy_refuses_with_1045(emulator, stack, case):
         pass
 
 
+def test_the_signers_policy_must_allow_rds_db_connect_on_the_proxys_user(emulator, stack):
+    iam, host = emulator.client("iam"), stack["proxy"]["Endpoint"]
+    iam.create_user(UserName="data-plane-developer")
+    key = iam.create_access_key(UserName="data-plane-developer")["AccessKey"]
+    developer = boto3.client(
+        "rds",
+        endpoint_url=emulator.url,
+        region_name="us-east-1",
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+    )
+    token = developer.generate_db_auth_token(host, 3306, "admin")
+    assert refusal(host=host, port=3306, user="admin", password=token, ssl=tls(stack)).args[0] == ACCESS_DENIED
+    resource_id = stack["proxy"]["DBProxyArn"].rsplit(":", 1)[1]
+    statement = {
+        "Effect": "Allow",
+        "Action": "rds-db:connect",
+        "Resource": f"arn:aws:rds-db:us-east-1:123456789012:dbuser:{resource_id}/admin",
+    }
+    iam.put_user_policy(
+        UserName="data-plane-developer",
+        PolicyName="connect",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+    )
+    with connect(host, 3306, user="admin", password=token, ssl=tls(stack)) as db:
+        assert current_user(db) == "admin@%"
+
+
 def test_refusals_are_in_the_proxys_log_group(emulator, stack):
     host = stack["proxy"]["Endpoint"]
     refusal(host=host, port=3306, user="nobody", password="x", ssl=tls(stack))

@@ -333,6 +333,10 @@ class Endpoint:
     def name(self) -> str:
         raise NotImplementedError
 
+    def resource_id(self) -> str:
+        """The resource of the ``rds-db:connect`` ARN: ``dbuser:<resource id>/<user>``."""
+        raise NotImplementedError
+
     def require_tls(self) -> bool:
         return False
 
@@ -363,13 +367,13 @@ def _available_server(cluster: Any) -> mysql.Server:
     return server
 
 
-def _iam_login(endpoint: Endpoint, session: Session, server: mysql.Server, user: str, region: str) -> Login:
-    token = session.ask_clear_password()
+def _verify_token(token: str, endpoint: Endpoint, user: str, region: str) -> None:
+    """A valid token for this endpoint and user, whose signer may ``rds-db:connect``; else ``Denied``."""
     try:
-        rds_token.verify(token, endpoint.address, endpoint.port, user, region)
+        signer = rds_token.verify(token, endpoint.address, endpoint.port, user, region)
+        rds_token.authorize(signer, region, endpoint.resource_id(), user)
     except rds_token.TokenError as error:
         raise Denied(f"IAM authentication of {user!r} failed: {error}") from None
-    return Login(server, user, password=mysql.iam_password(user))
 
 
 class ClusterEndpoint(Endpoint):
@@ -380,6 +384,9 @@ class ClusterEndpoint(Endpoint):
 
     def name(self) -> str:
         return self.cluster.db_cluster_identifier
+
+    def resource_id(self) -> str:
+        return self.cluster.db_cluster_resource_id
 
     def authenticate(self, session: Session, hello: Hello) -> Login:
         server = _available_server(self.cluster)
@@ -392,7 +399,8 @@ class ClusterEndpoint(Endpoint):
                 raise Denied(f"{hello.user!r} is an IAM user and IAM database authentication is off")
             if not session.tls:
                 raise Denied(f"{hello.user!r} is an IAM user: IAM authentication requires TLS")
-            return _iam_login(self, session, server, hello.user, self.cluster.region)
+            _verify_token(session.ask_clear_password(), self, hello.user, self.cluster.region)
+            return Login(server, hello.user, password=mysql.iam_password(hello.user))
         if plugin != NATIVE:
             raise Denied(f"{hello.user!r} uses the {plugin} plugin, which the emulator's front end does not check")
         response = session.native_response(hello)
@@ -418,6 +426,9 @@ class ProxyEndpoint(Endpoint):
 
     def name(self) -> str:
         return self.proxy.db_proxy_name
+
+    def resource_id(self) -> str:
+        return self.proxy.unique_id
 
     def require_tls(self) -> bool:
         return bool(self.proxy.require_tls)
@@ -465,11 +476,7 @@ class ProxyEndpoint(Endpoint):
             raise Denied("the proxy requires TLS (RequireTLS) and the client did not ask for it")
         user, region = hello.user, self.proxy.region
         if getattr(self.proxy, "default_auth_scheme", None) == "IAM_AUTH":
-            token = session.ask_clear_password()
-            try:
-                rds_token.verify(token, self.address, self.port, user, region)
-            except rds_token.TokenError as error:
-                raise Denied(f"IAM authentication of {user!r} failed: {error}") from None
+            _verify_token(session.ask_clear_password(), self, user, region)
             server = self._target()
             account = server.stored_account(user)
             if account is None or not mysql.is_iam_user(user, account[0]):
@@ -492,13 +499,6 @@ class ProxyEndpoint(Endpoint):
             if not hmac.compare_digest(session.native_response(hello), expected):
                 raise Denied(f"wrong password for {user!r}")
         return Login(self._target(), user, password=password)
-
-
-def _verify_token(token: str, endpoint: Endpoint, user: str, region: str) -> None:
-    try:
-        rds_token.verify(token, endpoint.address, endpoint.port, user, region)
-    except rds_token.TokenError as error:
-        raise Denied(f"IAM authentication of {user!r} failed: {error}") from None
 
 
 def _cloudwatch(proxy: Any, message: str) -> None:

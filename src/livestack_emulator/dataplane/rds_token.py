@@ -19,7 +19,7 @@ from botocore.auth import SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from ..sigv4 import _secret_for
+from ..sigv4 import TEST_CREDENTIALS, _secret_for
 
 SERVICE = "rds-db"
 MAX_EXPIRES = 900
@@ -36,6 +36,7 @@ class Signer:
     access_key: str
     account_id: str
     arn: str
+    session_token: str | None = None
 
 
 def _credentials(access_key: str) -> tuple[str, str | None, Signer] | None:
@@ -51,7 +52,8 @@ def _credentials(access_key: str) -> tuple[str, str | None, Signer] | None:
             if role is not None:
                 if role.expiration < datetime.datetime.now(datetime.UTC).replace(tzinfo=None):
                     return None
-                return role.secret_access_key, role.session_token, Signer(access_key, account_id, role.role_arn)
+                signer = Signer(access_key, account_id, role.role_arn, role.session_token)
+                return role.secret_access_key, role.session_token, signer
     known = _secret_for(access_key)
     if known is not None:
         secret, account_id, arn = known
@@ -105,3 +107,27 @@ def verify(token: str, host: str, port: int, user: str, region: str, now: dateti
     if not hmac.compare_digest(expected, signature):
         raise TokenError("the token's signature does not match")
     return signer
+
+
+def authorize(signer: Signer, region: str, resource_id: str, user: str) -> None:
+    """``TokenError`` unless the signer's IAM policies allow ``rds-db:connect`` on the database user.
+
+    The resource is ``arn:aws:rds-db:<region>:<account>:dbuser:<resource id>/<user>`` (a cluster's
+    ``cluster-...`` or a proxy's ``prx-...``). An explicit Deny wins, then an Allow; no statement is
+    a refusal, as on AWS. The emulator's test keys have no IAM identity and are allowed everything,
+    as moto allows them every API call.
+    """
+    if signer.access_key in TEST_CREDENTIALS:
+        return
+    from moto.iam.access_control import AssumedRoleAccessKey, IAMPolicy, IAMUserAccessKey, PermissionResult
+
+    headers = {"X-Amz-Security-Token": signer.session_token} if signer.session_token else {}
+    owner = AssumedRoleAccessKey if signer.session_token else IAMUserAccessKey
+    try:
+        policies = owner(signer.account_id, "aws", signer.access_key, headers).collect_policies()
+    except Exception as error:  # noqa: BLE001 - moto's lookup fails with its own exceptions for unknown keys
+        raise TokenError(f"the policies of {signer.arn} cannot be read: {error}") from None
+    resource = f"arn:aws:rds-db:{region}:{signer.account_id}:dbuser:{resource_id}/{user}"
+    results = [IAMPolicy(policy).is_action_permitted("rds-db:connect", resource) for policy in policies]
+    if PermissionResult.DENIED in results or PermissionResult.PERMITTED not in results:
+        raise TokenError(f"{signer.arn} is not allowed rds-db:connect on {resource}")
