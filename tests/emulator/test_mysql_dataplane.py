@@ -138,6 +138,18 @@ def test_an_iam_user_logs_in_to_the_cluster_with_a_token_over_tls(emulator, stac
     assert refusal(host=host, port=3306, user="app", password="app", ssl=tls(stack)).args[0] == ACCESS_DENIED
 
 
+def test_iam_users_are_refused_once_iam_database_authentication_is_off(emulator, stack):
+    rds, host = emulator.client("rds"), stack["cluster"]["Endpoint"]
+    rds.modify_db_cluster(DBClusterIdentifier=CLUSTER, EnableIAMDatabaseAuthentication=False, ApplyImmediately=True)
+    try:
+        described = rds.describe_db_clusters(DBClusterIdentifier=CLUSTER)["DBClusters"][0]
+        assert described["IAMDatabaseAuthenticationEnabled"] is False
+        token = rds.generate_db_auth_token(host, 3306, "app")
+        assert refusal(host=host, port=3306, user="app", password=token, ssl=tls(stack)).args[0] == ACCESS_DENIED
+    finally:
+        rds.modify_db_cluster(DBClusterIdentifier=CLUSTER, EnableIAMDatabaseAuthentication=True, ApplyImmediately=True)
+
+
 def test_a_good_token_over_tls_logs_in_through_the_proxy_as_the_secrets_user(emulator, stack):
     host = stack["proxy"]["Endpoint"]
     token = emulator.client("rds").generate_db_auth_token(host, 3306, "admin")

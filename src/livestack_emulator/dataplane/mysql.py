@@ -348,6 +348,7 @@ def _boot(server_: Server, master_user: str, master_password: str, database: str
             server_.ready.set()
             return
         if server_.stopped:
+            supervisor().stop(server_.name)  # deleted while it started
             return
         tail = log.read_text(errors="replace")[-1500:] if log.exists() else ""
         if "Address already in use" not in tail:

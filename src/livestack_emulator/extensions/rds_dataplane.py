@@ -7,7 +7,8 @@ of a ``MYSQL`` proxy opens the proxy's endpoint. Each endpoint is bound at once,
 address of its own that DescribeDBClusters / DescribeDBProxies report as ``Endpoint``, and
 listens (and the server starts) when the resource becomes available, after its creation time
 with realistic timing. ModifyDBCluster's MasterUserPassword (or a managed secret turned on)
-reaches the server; DeleteDBCluster / DeleteDBProxy stop them. A server that cannot run
+reaches the server, its EnableIAMDatabaseAuthentication the endpoint (and DescribeDBClusters,
+which moto left unchanged); DeleteDBCluster / DeleteDBProxy stop them. A server that cannot run
 (MariaDB not installed) does not fail the API call: ``/_livestack/health`` and every connection
 say why.
 """
@@ -72,7 +73,13 @@ def register(registry: Registry) -> None:
     def modify_db_cluster(self: Any, kwargs: dict[str, Any]) -> Any:
         # moto pops what it handles from kwargs: look first.
         new_password = any(kwargs.get(k) for k in ("master_user_password", "manage_master_user_password"))
+        iam_auth = kwargs.get("enable_iam_database_authentication")
         cluster = modify(self, kwargs)
+        if iam_auth is not None:
+            # moto stores it under another name than DescribeDBClusters (and the endpoint) read, and
+            # answers with a copy of the cluster.
+            for record in (cluster, self.clusters[cluster.db_cluster_identifier]):
+                record.iam_auth = bool(iam_auth)
         if new_password:
             mysql.set_master_password(
                 self.account_id,
