@@ -337,9 +337,6 @@ class Endpoint:
         """The resource of the ``rds-db:connect`` ARN: ``dbuser:<resource id>/<user>``."""
         raise NotImplementedError
 
-    def require_tls(self) -> bool:
-        return False
-
     def idle_timeout(self) -> float | None:
         return None
 
@@ -430,9 +427,6 @@ class ProxyEndpoint(Endpoint):
     def resource_id(self) -> str:
         return self.proxy.unique_id
 
-    def require_tls(self) -> bool:
-        return bool(self.proxy.require_tls)
-
     def idle_timeout(self) -> float | None:
         return float(self.proxy.idle_client_timeout)
 
@@ -472,7 +466,7 @@ class ProxyEndpoint(Endpoint):
         return None
 
     def authenticate(self, session: Session, hello: Hello) -> Login:
-        if self.require_tls() and not session.tls:
+        if self.proxy.require_tls and not session.tls:
             raise Denied("the proxy requires TLS (RequireTLS) and the client did not ask for it")
         user, region = hello.user, self.proxy.region
         if getattr(self.proxy, "default_auth_scheme", None) == "IAM_AUTH":
