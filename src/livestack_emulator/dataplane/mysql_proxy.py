@@ -45,6 +45,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import pymysql
+
 from . import Unavailable, certificates, mysql, rds_token, supervisor
 
 LOG = logging.getLogger(__name__)
@@ -596,6 +598,10 @@ class Session:
         except Refused as refused:
             self.endpoint.log(f"connection of {user!r} from {self.peer} refused: {refused}")
             self._try_error(refused.code, str(refused))
+        except (pymysql.MySQLError, FileNotFoundError, ConnectionRefusedError) as error:
+            # The cluster's server went away between the check and the login.
+            self.endpoint.log(f"connection of {user!r} from {self.peer} lost: {error}")
+            self._try_error(LOST_CONNECTION, f"Lost connection to the database server: {error}")
         except (OSError, ConnectionError, ssl.SSLError, ValueError, struct.error, IndexError) as error:
             LOG.debug("%s %s: connection from %s ended: %s", self.endpoint.kind, self.endpoint.name(), self.peer, error)
         finally:
