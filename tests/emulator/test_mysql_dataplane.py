@@ -6,15 +6,18 @@ from __future__ import annotations
 import datetime
 import json
 import shutil
+import ssl
 import subprocess
 import time
 import urllib.request
+from pathlib import Path
 from unittest import mock
 
 import boto3
 import pymysql
 import pytest
 from conftest import start_emulator
+from cryptography import x509
 
 from livestack_emulator import dataplane
 from livestack_emulator.dataplane import mysql
@@ -115,6 +118,23 @@ def test_endpoints_are_loopback_addresses_on_the_reported_port(stack):
     assert stack["cluster"]["Port"] == 3306
     assert stack["proxy"]["Endpoint"].startswith("127.77.")
     assert stack["proxy"]["Endpoint"] != stack["cluster"]["Endpoint"]
+
+
+def test_the_ca_bundle_is_served_and_is_the_endpoints_issuer(emulator, stack, tmp_path):
+    with urllib.request.urlopen(f"{emulator.url}/_livestack/ca-bundle.pem", timeout=10) as response:
+        served = response.read()
+    assert served == Path(stack["ca"]).read_bytes()
+    authority = x509.load_pem_x509_certificate(served)
+    assert authority.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_bytes(served)
+    context = ssl.create_default_context(cafile=str(bundle))
+    host = stack["proxy"]["Endpoint"]
+    with pymysql.connect(
+        host=host, port=3306, user="admin", password=emulator.client("rds").generate_db_auth_token(host, 3306, "admin"),
+        ssl=context,
+    ) as db:  # fmt: skip
+        assert db._sock.getpeercert()["subjectAltName"] == (("IP Address", host),)
 
 
 def test_the_master_user_connects_through_the_cluster_endpoint_with_its_password(stack):

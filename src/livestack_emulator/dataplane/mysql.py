@@ -103,14 +103,13 @@ class Server:
                 + ("was stopped" if self.stopped else f"did not start within {timeout:.0f} s")
             )
 
-    def admin(self, database: str | None = None) -> pymysql.connections.Connection:
+    def admin(self) -> pymysql.connections.Connection:
         """A connection with every privilege, over the server's socket (the front end's and the data plane's own)."""
         self.wait()
         return pymysql.connect(
             unix_socket=str(self.socket),
             user=ADMIN_USER,
             password=self.admin_password,
-            database=database,
             autocommit=True,
         )
 
@@ -388,8 +387,8 @@ def start(
     supervisor().on_stop(server_.pending_name, lambda: _forget(server_))
 
     def run() -> None:
-        if delay:
-            time.sleep(delay)
+        if server_.ready.wait(delay):  # set early only when the cluster is deleted meanwhile
+            return
         try:
             _boot(server_, master_user, master_password, database)
         except Unavailable as error:
@@ -414,12 +413,15 @@ def stop(account_id: str, region: str, cluster_identifier: str) -> None:
 
 
 def set_master_password(account_id: str, region: str, cluster_identifier: str, user: str, password: str) -> None:
-    """ModifyDBCluster's new MasterUserPassword, applied to the running server."""
+    """ModifyDBCluster's new MasterUserPassword, applied to the running server (never failing the call)."""
     found = server(account_id, region, cluster_identifier)
     if found is None:
         return
-    with found.admin() as connection, connection.cursor() as cursor:
-        cursor.execute(f"ALTER USER {_quote(user)}@'%' IDENTIFIED BY {_quote(password)}")
+    try:
+        with found.admin() as connection, connection.cursor() as cursor:
+            cursor.execute(f"ALTER USER {_quote(user)}@'%' IDENTIFIED BY {_quote(password)}")
+    except (Unavailable, pymysql.MySQLError) as error:
+        LOG.warning("the new master password of cluster %s did not reach its server: %s", cluster_identifier, error)
 
 
 def master_password(cluster: Any) -> str:
