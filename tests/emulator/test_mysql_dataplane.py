@@ -116,6 +116,7 @@ def tls(stack) -> dict:
 def test_endpoints_are_loopback_addresses_on_the_reported_port(stack):
     assert stack["cluster"]["Endpoint"].startswith("127.77.")
     assert stack["cluster"]["Port"] == 3306
+    assert stack["cluster"]["ReaderEndpoint"] == stack["cluster"]["Endpoint"]
     assert stack["proxy"]["Endpoint"].startswith("127.77.")
     assert stack["proxy"]["Endpoint"] != stack["cluster"]["Endpoint"]
 

@@ -4,13 +4,14 @@ moto keeps the records; this extension follows them. CreateDBCluster (and
 RestoreDBClusterFromSnapshot) of an ``aurora-mysql`` cluster starts a MariaDB server
 (``dataplane.mysql``) and opens the cluster's endpoint (``dataplane.mysql_proxy``); CreateDBProxy
 of a ``MYSQL`` proxy opens the proxy's endpoint. Each endpoint is bound at once, on a loopback
-address of its own that DescribeDBClusters / DescribeDBProxies report as ``Endpoint``, and
-listens (and the server starts) when the resource becomes available, after its creation time
-with realistic timing. ModifyDBCluster's MasterUserPassword (or a managed secret turned on)
-reaches the server, its EnableIAMDatabaseAuthentication the endpoint (and DescribeDBClusters,
-which moto left unchanged); DeleteDBCluster / DeleteDBProxy stop them. A server that cannot run
-(MariaDB not installed) does not fail the API call: ``/_livestack/health`` and every connection
-say why.
+address of its own that DescribeDBClusters / DescribeDBProxies report as ``Endpoint`` (a
+cluster's ``ReaderEndpoint`` too), and listens (and the server starts) when the resource
+becomes available, after its creation time with realistic timing.
+
+ModifyDBCluster's MasterUserPassword (or a managed secret turned on) reaches the server, its
+EnableIAMDatabaseAuthentication the endpoint (and DescribeDBClusters, which moto left
+unchanged); DeleteDBCluster / DeleteDBProxy stop them. A server that cannot run (MariaDB not
+installed) does not fail the API call: ``/_livestack/health`` and every connection say why.
 """
 
 from __future__ import annotations
@@ -58,7 +59,6 @@ def register(registry: Registry) -> None:
     create, restore = backend_class.create_db_cluster, backend_class.restore_db_cluster_from_snapshot
     modify, delete = backend_class.modify_db_cluster, backend_class.delete_db_cluster
     create_proxy, delete_proxy = backend_class.create_db_proxy, backend_class.delete_db_proxy
-    moto_endpoint = rds_models.DBCluster.endpoint
 
     def create_db_cluster(self: Any, kwargs: dict[str, Any]) -> Any:
         cluster = create(self, kwargs)
@@ -96,9 +96,13 @@ def register(registry: Registry) -> None:
         mysql.stop(self.account_id, self.region_name, cluster.db_cluster_identifier)
         return cluster
 
-    def endpoint(cluster: Any) -> str:
-        opened = mysql_proxy.listener(_cluster_key(cluster.account_id, cluster.region, cluster.db_cluster_identifier))
-        return opened.address if opened is not None else moto_endpoint.fget(cluster)
+    def endpoint(moto_property: property) -> property:
+        def get(cluster: Any) -> str:
+            key = _cluster_key(cluster.account_id, cluster.region, cluster.db_cluster_identifier)
+            opened = mysql_proxy.listener(key)
+            return opened.address if opened is not None else moto_property.fget(cluster)
+
+        return property(get)
 
     def create_db_proxy(self: Any, *args: Any, **kwargs: Any) -> Any:
         proxy = create_proxy(self, *args, **kwargs)
@@ -120,5 +124,7 @@ def register(registry: Registry) -> None:
     backend_class.delete_db_cluster = delete_db_cluster
     backend_class.create_db_proxy = create_db_proxy
     backend_class.delete_db_proxy = delete_db_proxy
-    rds_models.DBCluster.endpoint = property(endpoint)
+    # The reader endpoint reaches the same server: without replicas, AWS's reader endpoint reaches the writer.
+    rds_models.DBCluster.endpoint = endpoint(rds_models.DBCluster.endpoint)
+    rds_models.DBCluster.reader_endpoint = endpoint(rds_models.DBCluster.reader_endpoint)
     backend_class._livestack_dataplane = True
