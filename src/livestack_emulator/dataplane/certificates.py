@@ -24,6 +24,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from . import supervisor
 
 _lock = threading.Lock()
+_contexts: dict[tuple[str, str], ssl.SSLContext] = {}
 VALIDITY = datetime.timedelta(days=825)
 
 
@@ -76,6 +77,9 @@ def ca_bundle() -> Path:
 def server_context(address: str) -> ssl.SSLContext:
     """A TLS server context with a certificate for ``address`` (an IP SAN) issued by the emulator's CA."""
     with _lock:
+        key = (str(supervisor().root), address)
+        if key in _contexts:
+            return _contexts[key]
         authority, authority_key, _ = _authority()
         directory = supervisor().directory("tls", "endpoints")
         certificate_path, key_path = directory / f"{address}.pem", directory / f"{address}.key"
@@ -100,7 +104,8 @@ def server_context(address: str) -> ssl.SSLContext:
             )
             _write_private(key_path, _key_pem(key))
             certificate_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(certificate_path, key_path)
-    return context
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(certificate_path, key_path)
+        _contexts[key] = context
+        return context
