@@ -139,6 +139,7 @@ class Server:
 _servers: dict[tuple[str, str, str], Server] = {}
 _lock = threading.Lock()
 _template_lock = threading.Lock()
+_key_lock = threading.Lock()
 
 
 def _key(account_id: str, region: str, cluster_identifier: str) -> tuple[str, str, str]:
@@ -166,8 +167,9 @@ def server_address(account_id: str, region: str, cluster_identifier: str) -> tup
 
 
 def _iam_key() -> bytes:
+    """The emulator's key of the internal IAM passwords, made once in its state directory."""
     path = supervisor().directory("mysql") / _KEY_FILE
-    with _template_lock:
+    with _key_lock:
         if not path.exists():
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(descriptor, "wb") as handle:
