@@ -14,6 +14,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from . import dataplane, timing
+from .dataplane import certificates, mysql_proxy
 from .dataplane import mysql as dataplane_mysql
 from .dataplane import openvpn as dataplane_openvpn
 from .extensions import Call, Registry, load_all
@@ -171,9 +172,16 @@ class EmulatorApp:
                     "extensions": self.extensions,
                     "timing": timing.current.describe(),
                     "websocket_url": getattr(gateway, "url", None),
-                    "dataplane": {"mysql": dataplane_mysql.health(), "openvpn": dataplane_openvpn.health()},
+                    "ca_bundle": str(certificates.ca_bundle()),
+                    "dataplane": {
+                        "mysql": {**dataplane_mysql.health(), "endpoints": mysql_proxy.health()},
+                        "openvpn": dataplane_openvpn.health(),
+                    },
                 }
             )
+        if command == "ca-bundle.pem":
+            # The CA of the database endpoints' certificates, as AWS publishes the RDS CA bundle.
+            return Response(certificates.ca_bundle().read_bytes(), content_type="application/x-pem-file")
         if command == "requests" and request.method == "GET":
             return _json(self.recorder.summary(with_calls=request.args.get("calls") == "1"))
         if command == "requests" and request.method == "DELETE":

@@ -33,6 +33,7 @@ import secrets
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -70,6 +71,7 @@ class Server:
     region: str
     cluster_identifier: str
     directory: Path
+    socket_directory: Path
     port: int = 0
     admin_password: str = field(default_factory=lambda: secrets.token_hex(16), repr=False)
     ready: threading.Event = field(default_factory=threading.Event)
@@ -77,6 +79,8 @@ class Server:
     stopped: bool = False
     started_at: float = field(default_factory=time.monotonic)
     ready_after: float | None = None
+    _admin_connection: Any = field(default=None, repr=False)
+    _admin_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def name(self) -> str:
@@ -88,7 +92,7 @@ class Server:
 
     @property
     def socket(self) -> Path:
-        return self.directory / "mysqld.sock"
+        return self.socket_directory / "mysqld.sock"
 
     def wait(self, timeout: float = START_TIMEOUT) -> None:
         """Return once the server accepts connections, or raise ``Unavailable`` saying why not."""
@@ -99,17 +103,43 @@ class Server:
                 + ("was stopped" if self.stopped else f"did not start within {timeout:.0f} s")
             )
 
-    def admin(self, database: str | None = None) -> pymysql.connections.Connection:
+    def admin(self) -> pymysql.connections.Connection:
         """A connection with every privilege, over the server's socket (the front end's and the data plane's own)."""
         self.wait()
         return pymysql.connect(
-            unix_socket=str(self.socket), user=ADMIN_USER, password=self.admin_password, database=database
+            unix_socket=str(self.socket),
+            user=ADMIN_USER,
+            password=self.admin_password,
+            autocommit=True,
         )
+
+    def stored_account(self, user: str) -> tuple[str, str] | None:
+        """(stored password hash, plugin) of ``user`` as MariaDB matches it from the front end (host
+        ``localhost``, else ``%``), or None when there is no such user."""
+        with self._admin_lock:
+            for attempt in (1, 2):
+                try:
+                    if self._admin_connection is None:
+                        self._admin_connection = self.admin()
+                    with self._admin_connection.cursor() as cursor:
+                        cursor.execute(
+                            "SELECT Host, authentication_string, plugin FROM mysql.user"
+                            " WHERE User = %s AND Host IN ('localhost', '%%')",
+                            (user,),
+                        )
+                        rows = {host: (stored, plugin) for host, stored, plugin in cursor.fetchall()}
+                    return rows.get("localhost") or rows.get("%")
+                except pymysql.err.OperationalError:
+                    self._admin_connection = None
+                    if attempt == 2:
+                        raise
+        return None
 
 
 _servers: dict[tuple[str, str, str], Server] = {}
 _lock = threading.Lock()
 _template_lock = threading.Lock()
+_key_lock = threading.Lock()
 
 
 def _key(account_id: str, region: str, cluster_identifier: str) -> tuple[str, str, str]:
@@ -137,8 +167,9 @@ def server_address(account_id: str, region: str, cluster_identifier: str) -> tup
 
 
 def _iam_key() -> bytes:
+    """The emulator's key of the internal IAM passwords, made once in its state directory."""
     path = supervisor().directory("mysql") / _KEY_FILE
-    with _template_lock:
+    with _key_lock:
         if not path.exists():
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(descriptor, "wb") as handle:
@@ -220,6 +251,10 @@ def _template() -> Path:
         install = binary("mariadb-install-db")
         building = root / "template.building"
         shutil.rmtree(building, ignore_errors=True)
+        # A temporary directory of its own: /tmp may be shared with servers of other PID namespaces,
+        # whose temporary file names (made of a process id) can be the same.
+        scratch = root / "install-tmp"
+        scratch.mkdir(exist_ok=True)
         result = subprocess.run(
             [
                 install,
@@ -228,6 +263,7 @@ def _template() -> Path:
                 "--user=root",
                 "--skip-test-db",
                 "--skip-name-resolve",
+                f"--tmpdir={scratch}",
                 *INNODB_OPTIONS,
             ],
             capture_output=True,
@@ -266,6 +302,8 @@ def _boot(server_: Server, master_user: str, master_password: str, database: str
     with os.fdopen(descriptor, "w") as handle:
         handle.write(_init_statements(server_, master_user, master_password, database))
     log = server_.directory / "error.log"
+    scratch = server_.directory / "tmp"
+    scratch.mkdir(exist_ok=True)
     for _attempt in range(3):
         if server_.stopped:
             return
@@ -283,6 +321,7 @@ def _boot(server_: Server, master_user: str, master_password: str, database: str
                 f"--pid-file={server_.directory / 'mysqld.pid'}",
                 f"--log-error={log}",
                 f"--init-file={init}",
+                f"--tmpdir={scratch}",
                 "--skip-name-resolve",
                 "--skip-log-bin",
                 "--performance-schema=OFF",
@@ -310,6 +349,7 @@ def _boot(server_: Server, master_user: str, master_password: str, database: str
             server_.ready.set()
             return
         if server_.stopped:
+            supervisor().stop(server_.name)  # deleted while it started
             return
         tail = log.read_text(errors="replace")[-1500:] if log.exists() else ""
         if "Address already in use" not in tail:
@@ -324,6 +364,7 @@ def _forget(server_: Server) -> None:
         if _servers.get(_key(server_.account_id, server_.region, server_.cluster_identifier)) is server_:
             del _servers[_key(server_.account_id, server_.region, server_.cluster_identifier)]
     shutil.rmtree(server_.directory, ignore_errors=True)
+    shutil.rmtree(server_.socket_directory, ignore_errors=True)
 
 
 def start(
@@ -338,15 +379,18 @@ def start(
     """Start the cluster's server in the background after ``delay`` seconds (its creation time)."""
     stop(account_id, region, cluster_identifier)
     directory = supervisor().directory("mysql", account_id, region, cluster_identifier.lower())
-    server_ = Server(account_id, region, cluster_identifier.lower(), directory)
+    # A Unix socket path has at most 107 bytes: a deep state directory gets a short one of its own.
+    short = len(str(directory / "mysqld.sock")) > 100
+    sockets = Path(tempfile.mkdtemp(prefix="livestack-mysql-")) if short else directory
+    server_ = Server(account_id, region, cluster_identifier.lower(), directory, sockets)
     with _lock:
         _servers[_key(account_id, region, cluster_identifier)] = server_
     # Stopping the pending name cancels a start under way (and forgets a server that failed to start).
     supervisor().on_stop(server_.pending_name, lambda: _forget(server_))
 
     def run() -> None:
-        if delay:
-            time.sleep(delay)
+        if server_.ready.wait(delay):  # set early only when the cluster is deleted meanwhile
+            return
         try:
             _boot(server_, master_user, master_password, database)
         except Unavailable as error:
@@ -371,12 +415,15 @@ def stop(account_id: str, region: str, cluster_identifier: str) -> None:
 
 
 def set_master_password(account_id: str, region: str, cluster_identifier: str, user: str, password: str) -> None:
-    """ModifyDBCluster's new MasterUserPassword, applied to the running server."""
+    """ModifyDBCluster's new MasterUserPassword, applied to the running server (never failing the call)."""
     found = server(account_id, region, cluster_identifier)
     if found is None:
         return
-    with found.admin() as connection, connection.cursor() as cursor:
-        cursor.execute(f"ALTER USER {_quote(user)}@'%' IDENTIFIED BY {_quote(password)}")
+    try:
+        with found.admin() as connection, connection.cursor() as cursor:
+            cursor.execute(f"ALTER USER {_quote(user)}@'%' IDENTIFIED BY {_quote(password)}")
+    except (Unavailable, pymysql.MySQLError) as error:
+        LOG.warning("the new master password of cluster %s did not reach its server: %s", cluster_identifier, error)
 
 
 def master_password(cluster: Any) -> str:

@@ -1,9 +1,16 @@
-"""Aurora MySQL clusters get a real MariaDB server (``dataplane.mysql``), started when the cluster
-becomes available (its creation time with realistic timing) and stopped when it is deleted.
+"""Aurora MySQL clusters and RDS Proxies get their data plane (``livestack_emulator.dataplane``).
 
-moto keeps the records; this extension follows them: CreateDBCluster and
-RestoreDBClusterFromSnapshot start a server, ModifyDBCluster's MasterUserPassword (or a managed
-secret turned on) reaches it, DeleteDBCluster stops it. A server that cannot run (MariaDB not
+moto keeps the records; this extension follows them. CreateDBCluster (and
+RestoreDBClusterFromSnapshot) of an ``aurora-mysql`` cluster starts a MariaDB server
+(``dataplane.mysql``) and opens the cluster's endpoint (``dataplane.mysql_proxy``); CreateDBProxy
+of a ``MYSQL`` proxy opens the proxy's endpoint. Each endpoint is bound at once, on a loopback
+address of its own that DescribeDBClusters / DescribeDBProxies report as ``Endpoint`` (a
+cluster's ``ReaderEndpoint`` too), and listens (and the server starts) when the resource
+becomes available, after its creation time with realistic timing.
+
+ModifyDBCluster's MasterUserPassword (or a managed secret turned on) reaches the server, its
+EnableIAMDatabaseAuthentication the endpoint (and DescribeDBClusters, which moto left
+unchanged); DeleteDBCluster / DeleteDBProxy stop them. A server that cannot run (MariaDB not
 installed) does not fail the API call: ``/_livestack/health`` and every connection say why.
 """
 
@@ -14,15 +21,24 @@ from typing import Any
 from moto.rds import models as rds_models
 
 from .. import timing
-from ..dataplane import mysql
+from ..dataplane import mysql, mysql_proxy
 from . import Registry
 
 ENGINES = {"aurora-mysql"}
 
 
-def _start(cluster: Any, delay: float) -> None:
+def _cluster_key(account_id: str, region: str, identifier: str) -> tuple[str, str, str, str]:
+    return ("cluster", account_id, region, identifier.lower())
+
+
+def _proxy_key(proxy: Any) -> tuple[str, str, str, str]:
+    return ("proxy", proxy.account_id, proxy.region, proxy.unique_id)
+
+
+def _start(cluster: Any) -> None:
     if cluster.engine not in ENGINES:
         return
+    delay = timing.current.seconds("aurora_cluster")
     mysql.start(
         cluster.account_id,
         cluster.region,
@@ -32,6 +48,8 @@ def _start(cluster: Any, delay: float) -> None:
         cluster.database_name,
         delay=delay,
     )
+    key = _cluster_key(cluster.account_id, cluster.region, cluster.db_cluster_identifier)
+    mysql_proxy.open_endpoint(key, mysql_proxy.ClusterEndpoint(cluster), int(cluster.port), delay)
 
 
 def register(registry: Registry) -> None:
@@ -40,21 +58,28 @@ def register(registry: Registry) -> None:
         return
     create, restore = backend_class.create_db_cluster, backend_class.restore_db_cluster_from_snapshot
     modify, delete = backend_class.modify_db_cluster, backend_class.delete_db_cluster
+    create_proxy, delete_proxy = backend_class.create_db_proxy, backend_class.delete_db_proxy
 
     def create_db_cluster(self: Any, kwargs: dict[str, Any]) -> Any:
         cluster = create(self, kwargs)
-        _start(cluster, timing.current.seconds("aurora_cluster"))
+        _start(cluster)
         return cluster
 
     def restore_db_cluster_from_snapshot(self: Any, from_snapshot_id: str, overrides: dict[str, Any]) -> Any:
         cluster = restore(self, from_snapshot_id, overrides)
-        _start(cluster, timing.current.seconds("aurora_cluster"))
+        _start(cluster)
         return cluster
 
     def modify_db_cluster(self: Any, kwargs: dict[str, Any]) -> Any:
         # moto pops what it handles from kwargs: look first.
         new_password = any(kwargs.get(k) for k in ("master_user_password", "manage_master_user_password"))
+        iam_auth = kwargs.get("enable_iam_database_authentication")
         cluster = modify(self, kwargs)
+        if iam_auth is not None:
+            # moto stores it under another name than DescribeDBClusters (and the endpoint) read, and
+            # answers with a copy of the cluster.
+            for record in (cluster, self.clusters[cluster.db_cluster_identifier]):
+                record.iam_auth = bool(iam_auth)
         if new_password:
             mysql.set_master_password(
                 self.account_id,
@@ -67,11 +92,39 @@ def register(registry: Registry) -> None:
 
     def delete_db_cluster(self: Any, cluster_identifier: str, snapshot_name: str | None = None) -> Any:
         cluster = delete(self, cluster_identifier, snapshot_name)
+        mysql_proxy.close_endpoint(_cluster_key(self.account_id, self.region_name, cluster.db_cluster_identifier))
         mysql.stop(self.account_id, self.region_name, cluster.db_cluster_identifier)
         return cluster
+
+    def endpoint(moto_property: property) -> property:
+        def get(cluster: Any) -> str:
+            key = _cluster_key(cluster.account_id, cluster.region, cluster.db_cluster_identifier)
+            opened = mysql_proxy.listener(key)
+            return opened.address if opened is not None else moto_property.fget(cluster)
+
+        return property(get)
+
+    def create_db_proxy(self: Any, *args: Any, **kwargs: Any) -> Any:
+        proxy = create_proxy(self, *args, **kwargs)
+        if proxy.engine_family == "MYSQL":
+            opened = mysql_proxy.open_endpoint(
+                _proxy_key(proxy), mysql_proxy.ProxyEndpoint(proxy), 3306, timing.current.seconds("proxy")
+            )
+            proxy.endpoint = opened.address
+        return proxy
+
+    def delete_db_proxy(self: Any, proxy_name: str) -> Any:
+        proxy = delete_proxy(self, proxy_name)
+        mysql_proxy.close_endpoint(_proxy_key(proxy))
+        return proxy
 
     backend_class.create_db_cluster = create_db_cluster
     backend_class.restore_db_cluster_from_snapshot = restore_db_cluster_from_snapshot
     backend_class.modify_db_cluster = modify_db_cluster
     backend_class.delete_db_cluster = delete_db_cluster
+    backend_class.create_db_proxy = create_db_proxy
+    backend_class.delete_db_proxy = delete_db_proxy
+    # The reader endpoint reaches the same server: without replicas, AWS's reader endpoint reaches the writer.
+    rds_models.DBCluster.endpoint = endpoint(rds_models.DBCluster.endpoint)
+    rds_models.DBCluster.reader_endpoint = endpoint(rds_models.DBCluster.reader_endpoint)
     backend_class._livestack_dataplane = True
