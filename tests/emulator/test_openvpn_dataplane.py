@@ -16,6 +16,7 @@ import os
 import re
 import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -381,6 +382,93 @@ def test_a_certificate_of_another_ca_is_refused(stack):
         refused(stack, client, "eve", "unable to get local issuer certificate")
     finally:
         client.stop()
+
+
+SQL_THROUGH_THE_TUNNEL = """
+import os, sys, pymysql
+connection = pymysql.connect(
+    host=sys.argv[1], port=3306, user="admin", password=os.environ["TOKEN"], connect_timeout=10,
+    ssl={"ca": sys.argv[2], "check_hostname": True},
+)
+with connection.cursor() as cursor:
+    cursor.execute("SELECT CURRENT_USER(), @@hostname IS NOT NULL")
+    print(cursor.fetchone()[0])
+"""
+
+
+def test_a_mysql_session_crosses_the_tunnel_to_the_proxys_vpc_address(stack, pki, laptop):
+    """The blog's first ending: a database client on the VPN reaches the RDS Proxy at its VPC address,
+    with an IAM token over TLS verified against the emulator's CA."""
+    emulator, ec2 = stack["emulator"], stack["ec2"]
+    rds, secrets = emulator.client("rds"), emulator.client("secretsmanager")
+    vpc = ec2.describe_client_vpn_endpoints(ClientVpnEndpointIds=[stack["id"]])["ClientVpnEndpoints"][0]["VpcId"]
+    subnet_a = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"][0]
+    subnet_b = ec2.create_subnet(VpcId=vpc, CidrBlock="11.0.144.0/20", AvailabilityZone="us-east-1b")["Subnet"]
+    subnets = [subnet_a["SubnetId"], subnet_b["SubnetId"]]
+    rds.create_db_subnet_group(DBSubnetGroupName="tunnel", DBSubnetGroupDescription="tunnel", SubnetIds=subnets)
+    rds.create_db_cluster(
+        DBClusterIdentifier="tunnel",
+        Engine="aurora-mysql",
+        MasterUsername="admin",
+        MasterUserPassword="password1",
+        DBSubnetGroupName="tunnel",
+    )
+    rds.create_db_instance(
+        DBInstanceIdentifier="tunnel-1",
+        DBInstanceClass="db.serverless",
+        Engine="aurora-mysql",
+        DBClusterIdentifier="tunnel",
+    )
+    secret = secrets.create_secret(
+        Name="tunnel", SecretString=json.dumps({"username": "admin", "password": "password1"})
+    )
+    proxy = rds.create_db_proxy(
+        DBProxyName="tunnel",
+        EngineFamily="MYSQL",
+        Auth=[{"AuthScheme": "SECRETS", "SecretArn": secret["ARN"], "IAMAuth": "REQUIRED"}],
+        RoleArn="arn:aws:iam::123456789012:role/proxy",
+        VpcSubnetIds=subnets,
+        RequireTLS=True,
+    )["DBProxy"]
+    rds.register_db_proxy_targets(DBProxyName="tunnel", DBClusterIdentifiers=["tunnel"])
+    with urllib.request.urlopen(f"{emulator.url}/_livestack/health", timeout=10) as response:
+        health = json.load(response)
+    found = [
+        e for e in health["dataplane"]["mysql"]["endpoints"].values() if e["endpoint"].startswith(proxy["Endpoint"])
+    ]
+    vpc_address = found[0]["vpc_address"]
+    assert ipaddress.IPv4Address(vpc_address) in ipaddress.IPv4Network(subnet_a["CidrBlock"])
+    try:  # an earlier test of the module revoked the VPC's authorization rule
+        ec2.authorize_client_vpn_ingress(
+            ClientVpnEndpointId=stack["id"], TargetNetworkCidr=VPC_CIDR, AuthorizeAllGroups=True
+        )
+    except ec2.exceptions.ClientError as error:
+        assert "Duplicate" in str(error)
+    ec2.describe_client_vpn_authorization_rules(ClientVpnEndpointId=stack["id"])  # authorizing -> active
+    # The token names the endpoint as the API reports it, as on AWS, where it names the DNS name.
+    token = rds.generate_db_auth_token(proxy["Endpoint"], 3306, "admin")
+
+    alice, key = pki.issue("alice-sql")
+    client = Client(profile(export(stack), alice, key, stack["dir"] / "alice-sql.ovpn"), laptop)
+    try:
+        assert client.wait_for("Initialization Sequence Completed"), client.text()
+        command = ["ip", "netns", "exec", laptop, sys.executable, "-c", SQL_THROUGH_THE_TUNNEL]
+        deadline = time.monotonic() + 30
+        while True:  # the listener opens once the proxy is available
+            session = subprocess.run(
+                [*command, vpc_address, health["ca_bundle"]],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                env=dict(os.environ, TOKEN=token),
+            )
+            if session.returncode == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert session.stdout.strip() == "admin@%", session.stderr
+    finally:
+        client.stop()
+        rds.delete_db_proxy(DBProxyName="tunnel")
 
 
 def test_no_server_remains_after_deletion_and_stop(tmp_path, pki):

@@ -74,15 +74,17 @@ def ca_bundle() -> Path:
         return _authority()[2]
 
 
-def server_context(address: str) -> ssl.SSLContext:
-    """A TLS server context with a certificate for ``address`` (an IP SAN) issued by the emulator's CA."""
+def server_context(address: str, *more: str) -> ssl.SSLContext:
+    """A TLS server context with a certificate for ``address`` and ``more`` addresses (IP SANs, such as the
+    endpoint's address in its VPC) issued by the emulator's CA."""
     with _lock:
-        key = (str(supervisor().root), address)
+        key = (str(supervisor().root), address, *more)
         if key in _contexts:
             return _contexts[key]
         authority, authority_key, _ = _authority()
         directory = supervisor().directory("tls", "endpoints")
-        certificate_path, key_path = directory / f"{address}.pem", directory / f"{address}.key"
+        stem = "+".join((address, *more))
+        certificate_path, key_path = directory / f"{stem}.pem", directory / f"{stem}.key"
         if not certificate_path.exists():
             key = ec.generate_private_key(ec.SECP256R1())
             now = datetime.datetime.now(datetime.UTC)
@@ -94,7 +96,10 @@ def server_context(address: str) -> ssl.SSLContext:
                 .serial_number(x509.random_serial_number())
                 .not_valid_before(now - datetime.timedelta(minutes=5))
                 .not_valid_after(now + VALIDITY)
-                .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(address))]), False)
+                .add_extension(
+                    x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(a)) for a in (address, *more)]),
+                    critical=False,
+                )
                 .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
                 .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
                 .add_extension(

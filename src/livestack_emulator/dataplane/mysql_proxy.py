@@ -47,7 +47,7 @@ from typing import Any
 
 import pymysql
 
-from . import Unavailable, certificates, mysql, rds_token, supervisor
+from . import Unavailable, certificates, mysql, openvpn, rds_token, supervisor
 
 LOG = logging.getLogger(__name__)
 
@@ -331,9 +331,15 @@ class Endpoint:
     kind = ""
     address = ""
     port = 0
+    # The endpoint's address in its VPC, reached through a Client VPN tunnel (``openvpn.expose``).
+    vpc_address: str | None = None
 
     def name(self) -> str:
         raise NotImplementedError
+
+    def addresses(self) -> tuple[str, ...]:
+        """The addresses a client may reach the endpoint at (its certificate's IP SANs)."""
+        return (self.address, self.vpc_address) if self.vpc_address else (self.address,)
 
     def resource_id(self) -> str:
         """The resource of the ``rds-db:connect`` ARN: ``dbuser:<resource id>/<user>``."""
@@ -564,7 +570,8 @@ class Session:
         payload = self.wire.read()
         if len(payload) == 32 and struct.unpack_from("<I", payload)[0] & CLIENT_SSL:
             sequence = self.wire.sequence
-            self.client = certificates.server_context(self.endpoint.address).wrap_socket(self.client, server_side=True)
+            context = certificates.server_context(*self.endpoint.addresses())
+            self.client = context.wrap_socket(self.client, server_side=True)
             self.wire = Wire(self.client)
             self.wire.sequence = sequence
             self.tls = True
@@ -753,14 +760,22 @@ def _name(key: tuple[str, str, str, str]) -> str:
     return "mysql-endpoint/" + "/".join(key)
 
 
-def open_endpoint(key: tuple[str, str, str, str], endpoint: Endpoint, port: int, delay: float) -> Listener:
-    """Bind the endpoint's address now (the API reports it) and listen after ``delay`` seconds."""
+def open_endpoint(
+    key: tuple[str, str, str, str], endpoint: Endpoint, port: int, delay: float, vpc_address: str | None = None
+) -> Listener:
+    """Bind the endpoint's address now (the API reports it) and listen after ``delay`` seconds; with a
+    ``vpc_address``, a Client VPN tunnel into the VPC reaches the endpoint there too."""
     close_endpoint(key)
     listener = Listener(endpoint, port)
     with _listeners_lock:
         _listeners[key] = listener
+    if vpc_address:
+        endpoint.vpc_address = vpc_address
+        openvpn.expose(vpc_address, port, (listener.address, port))
 
     def forget() -> None:
+        if vpc_address:
+            openvpn.withdraw(vpc_address, port)
         listener.close()
         with _listeners_lock:
             if _listeners.get(key) is listener:
@@ -784,6 +799,10 @@ def health() -> dict[str, Any]:
     with _listeners_lock:
         listeners = dict(_listeners)
     return {
-        "/".join(key[0::3]): {"endpoint": f"{item.address}:{item.endpoint.port}", "listening": item.listening.is_set()}
+        "/".join(key[0::3]): {
+            "endpoint": f"{item.address}:{item.endpoint.port}",
+            "vpc_address": item.endpoint.vpc_address,
+            "listening": item.listening.is_set(),
+        }
         for key, item in listeners.items()
     }

@@ -16,8 +16,11 @@ installed) does not fail the API call: ``/_livestack/health`` and every connecti
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 from typing import Any
 
+from moto.ec2.models import ec2_backends
 from moto.rds import models as rds_models
 
 from .. import timing
@@ -35,6 +38,27 @@ def _proxy_key(proxy: Any) -> tuple[str, str, str, str]:
     return ("proxy", proxy.account_id, proxy.region, proxy.unique_id)
 
 
+def vpc_address(subnet_cidrs: list[str], seed: str) -> str | None:
+    """The endpoint's address in its VPC: a stable host of its first subnet, clear of the five addresses AWS
+    reserves in every subnet (the first four and the last), chosen by ``seed`` (the resource's id)."""
+    if not subnet_cidrs:
+        return None
+    network = ipaddress.ip_network(subnet_cidrs[0])
+    span = max(network.num_addresses - 21, 1)
+    return str(network[16 + int(hashlib.sha256(seed.encode()).hexdigest(), 16) % span])
+
+
+def _subnet_cidrs(account_id: str, region: str, subnet_ids: list[str]) -> list[str]:
+    subnets = ec2_backends[account_id][region].describe_subnets(subnet_ids=subnet_ids) if subnet_ids else []
+    return [subnet.cidr_block for subnet in subnets]
+
+
+def _cluster_vpc_address(cluster: Any) -> str | None:
+    group = rds_models.rds_backends[cluster.account_id][cluster.region].subnet_groups.get(cluster.db_subnet_group_name)
+    cidrs = [subnet.cidr_block for subnet in getattr(group, "_subnets", [])]
+    return vpc_address(cidrs, f"cluster/{cluster.db_cluster_identifier.lower()}")
+
+
 def _start(cluster: Any) -> None:
     if cluster.engine not in ENGINES:
         return
@@ -49,7 +73,9 @@ def _start(cluster: Any) -> None:
         delay=delay,
     )
     key = _cluster_key(cluster.account_id, cluster.region, cluster.db_cluster_identifier)
-    mysql_proxy.open_endpoint(key, mysql_proxy.ClusterEndpoint(cluster), int(cluster.port), delay)
+    mysql_proxy.open_endpoint(
+        key, mysql_proxy.ClusterEndpoint(cluster), int(cluster.port), delay, _cluster_vpc_address(cluster)
+    )
 
 
 def register(registry: Registry) -> None:
@@ -107,8 +133,13 @@ def register(registry: Registry) -> None:
     def create_db_proxy(self: Any, *args: Any, **kwargs: Any) -> Any:
         proxy = create_proxy(self, *args, **kwargs)
         if proxy.engine_family == "MYSQL":
+            cidrs = _subnet_cidrs(self.account_id, self.region_name, list(proxy.vpc_subnet_ids))
             opened = mysql_proxy.open_endpoint(
-                _proxy_key(proxy), mysql_proxy.ProxyEndpoint(proxy), 3306, timing.current.seconds("proxy")
+                _proxy_key(proxy),
+                mysql_proxy.ProxyEndpoint(proxy),
+                3306,
+                timing.current.seconds("proxy"),
+                vpc_address(cidrs, f"proxy/{proxy.unique_id}"),
             )
             proxy.endpoint = opened.address
         return proxy
