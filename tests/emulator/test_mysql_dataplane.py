@@ -135,7 +135,10 @@ def test_the_ca_bundle_is_served_and_is_the_endpoints_issuer(emulator, stack, tm
         host=host, port=3306, user="admin", password=emulator.client("rds").generate_db_auth_token(host, 3306, "admin"),
         ssl=context,
     ) as db:  # fmt: skip
-        assert db._sock.getpeercert()["subjectAltName"] == (("IP Address", host),)
+        sans = db._sock.getpeercert()["subjectAltName"]
+    # The endpoint's loopback address, and its address in the VPC (reached through a Client VPN tunnel).
+    assert sans[0] == ("IP Address", host) and len(sans) == 2
+    assert sans[1][1].startswith("10.30.1.")  # a host of the proxy's first subnet
 
 
 def test_the_master_user_connects_through_the_cluster_endpoint_with_its_password(stack):

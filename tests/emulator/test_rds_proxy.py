@@ -234,3 +234,22 @@ def test_proxy_tags_are_listed_added_and_removed(emulator, proxy):
     rds.add_tags_to_resource(ResourceName=arn, Tags=[{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}])
     rds.remove_tags_from_resource(ResourceName=arn, TagKeys=["a"])
     assert rds.list_tags_for_resource(ResourceName=arn)["TagList"] == [{"Key": "b", "Value": "2"}]
+
+
+def test_create_db_proxy_keeps_the_default_auth_scheme_and_needs_no_secret_with_iam_auth(emulator, proxy):
+    rds, ec2 = emulator.client("rds"), emulator.client("ec2")
+    subnets = [
+        s["SubnetId"] for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [proxy["vpc"]]}])["Subnets"]
+    ]
+    common = {"EngineFamily": "MYSQL", "RoleArn": "arn:aws:iam::123456789012:role/proxy", "VpcSubnetIds": subnets}
+    name = f"{proxy['name']}-iam"
+    created = rds.create_db_proxy(DBProxyName=name, DefaultAuthScheme="IAM_AUTH", **common)["DBProxy"]
+    try:
+        assert created["DefaultAuthScheme"] == "IAM_AUTH"
+        described = rds.describe_db_proxies(DBProxyName=name)["DBProxies"][0]
+        assert described["DefaultAuthScheme"] == "IAM_AUTH" and described.get("Auth", []) == []
+    finally:
+        rds.delete_db_proxy(DBProxyName=name)
+    with pytest.raises(ClientError) as refused:
+        rds.create_db_proxy(DBProxyName=f"{proxy['name']}-none", **common)
+    assert fault(refused) == "InvalidParameterValue" and "Auth" in str(refused.value)

@@ -2,6 +2,8 @@
 
 Following the botocore model (rds 2014-10-31):
 
+- ``CreateDBProxy``: ``DefaultAuthScheme`` kept (``IAM_AUTH``: end-to-end IAM, no ``Auth`` needed).
+
 - ``ModifyDBProxy``: new name, auth, RequireTLS, IdleClientTimeout, DebugLogging, RoleArn,
   SecurityGroups, DefaultAuthScheme; the response shows the proxy ``modifying``.
 - ``ModifyDBProxyTargetGroup``: moto dropped zero values (``MaxIdleConnectionsPercent=0``) and
@@ -75,6 +77,36 @@ def _answer(action: str, work: Any) -> Response:
         return query_result(SERVICE, action, work())
     except RDSClientError as fault:
         return query_result(SERVICE, action, fault)
+
+
+def create_db_proxy(call: Call) -> Response:
+    """moto requires ``Auth`` and drops ``DefaultAuthScheme``; the model (2014-10-31) requires neither:
+    with ``IAM_AUTH`` the proxy needs no secret, otherwise ``Auth`` is required."""
+    params = parse_query(SERVICE, call)
+
+    def work() -> dict[str, Any]:
+        scheme = params.get("DefaultAuthScheme") or "NONE"
+        if scheme not in ("NONE", "IAM_AUTH"):
+            raise InvalidParameterValue(f"Invalid DefaultAuthScheme {scheme}: valid values are NONE and IAM_AUTH.")
+        auth = [entry.original_dict() for entry in params.get("Auth") or []]
+        if scheme == "NONE" and not auth:
+            raise InvalidParameterValue("Auth is required unless DefaultAuthScheme is IAM_AUTH.")
+        proxy = _backend(call).create_db_proxy(
+            db_proxy_name=params["DBProxyName"],
+            engine_family=params["EngineFamily"],
+            auth=auth,
+            role_arn=params["RoleArn"],
+            vpc_subnet_ids=params["VpcSubnetIds"],
+            vpc_security_group_ids=params.get("VpcSecurityGroupIds"),
+            require_tls=params.get("RequireTLS"),
+            idle_client_timeout=params.get("IdleClientTimeout"),
+            debug_logging=params.get("DebugLogging"),
+            tags=params.get("Tags", []),
+        )
+        proxy.default_auth_scheme = scheme
+        return {"DBProxy": proxy}
+
+    return _answer("CreateDBProxy", work)
 
 
 def modify_db_proxy(call: Call) -> Response:
@@ -273,6 +305,7 @@ def _require_proxy(action: str):
 
 def register(registry: Registry) -> None:
     DBProxyTargetGroup.connection_pool_config = property(_connection_pool_config)  # type: ignore[assignment]
+    registry.action(SERVICE, "CreateDBProxy")(create_db_proxy)
     registry.action(SERVICE, "ModifyDBProxy")(modify_db_proxy)
     registry.action(SERVICE, "ModifyDBProxyTargetGroup")(modify_db_proxy_target_group)
     registry.action(SERVICE, "RegisterDBProxyTargets")(register_db_proxy_targets)
