@@ -235,3 +235,29 @@ def test_a_missing_secret_stops_the_run_and_a_rotation_asked_for_reaches_the_clu
     after = password(emulator)
     assert len(after) >= 8 and after != before
     assert before not in rotated.output and after not in rotated.output
+
+
+def test_a_reissue_asked_for_keeps_the_old_pki_aside_and_gives_every_profile_the_new_ca(emulator, converged):
+    old_ca, old_profile = (PKI / "ca.crt").read_bytes(), (CONFIG / "alice.ovpn").read_bytes()
+    lost = CONFIG.parent / f"{STAGE}-ca.key.lost"
+    (PKI / "ca.key").rename(lost)
+    try:
+        reissued = site(emulator, {"client_vpn_users": ["alice"], "client_vpn_reissue_pki": True})
+    finally:
+        lost.unlink()
+    assert reissued.rc == 0, reissued.output[-3000:]
+    [aside] = CONFIG.glob("pki.replaced-*")
+    assert (aside / "ca.crt").read_bytes() == old_ca and not (aside / "ca.key").exists()
+    new_ca = x509.load_pem_x509_certificate((PKI / "ca.crt").read_bytes())
+    assert new_ca.fingerprint(new_ca.signature_hash_algorithm) != x509.load_pem_x509_certificate(old_ca).fingerprint(
+        new_ca.signature_hash_algorithm
+    )
+    alice = x509.load_pem_x509_certificate((PKI / "clients" / "alice.crt").read_bytes())
+    alice.verify_directly_issued_by(new_ca)
+    profile = (CONFIG / "alice.ovpn").read_bytes()
+    assert profile != old_profile and (PKI / "ca.crt").read_bytes().strip() in profile
+    exported = emulator.client("ec2").export_client_vpn_client_certificate_revocation_list(
+        ClientVpnEndpointId=endpoint_id(emulator)
+    )
+    crl = x509.load_pem_x509_crl(exported["CertificateRevocationList"].encode())
+    assert crl.issuer == new_ca.subject and crl.is_signature_valid(new_ca.public_key())
