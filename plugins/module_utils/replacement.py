@@ -84,9 +84,8 @@ def rds_cluster_replacement_errors(
 ) -> list[str]:
     """Master user name, database name, port, engine version (no downgrade) and storage key of an Aurora cluster.
 
-    ``asked`` may hold ``master_username``, ``database_name``, ``port``, ``engine_version``, and for the key
-    ``kms_key_arn`` (the asked key resolved to its ARN; empty for the AWS managed key) with
-    ``current_kms_key_manager`` (``AWS`` or ``CUSTOMER``, from DescribeKey of the cluster's key).
+    ``asked`` may hold ``master_username``, ``database_name``, ``port``, ``engine_version`` and ``kms_key_arn``
+    (a key ARN, the form DescribeDBClusters reports; empty or absent: the key is not compared).
     """
     if not cluster:
         return []
@@ -145,18 +144,15 @@ def rds_cluster_replacement_errors(
 
 
 def _kms_key_errors(cluster: Mapping[str, Any], asked: Mapping[str, Any], option: str, resource: str) -> list[str]:
-    current, wanted = cluster.get("kms_key_id"), asked.get("kms_key_arn") or ""
-    if not current or "kms_key_arn" not in asked:
-        return []
-    # An empty key asks for the AWS managed key: comparable only when DescribeKey told who manages the current one.
-    if current == wanted or (not wanted and asked.get("current_kms_key_manager", "AWS") == "AWS"):
+    current, wanted = cluster.get("kms_key_id"), asked.get("kms_key_arn")
+    if not current or not wanted or current == wanted:
         return []
     return [
         refusal(
             option,
             resource,
             f"storage encrypted with {current}",
-            wanted or "the AWS managed key (empty)",
+            wanted,
             "a cluster's storage key cannot change: copy a snapshot with the new key and restore it as a new "
             f"cluster, or {TEAR_DOWN}",
         )

@@ -89,7 +89,6 @@ SAME = {
     "port": "3306",
     "engine_version": "8.0.mysql_aurora.3.08.2",
     "kms_key_arn": "",
-    "current_kms_key_manager": "AWS",
 }
 NAMES = {
     "master_username": "aurora_master_username",
@@ -126,7 +125,6 @@ KEY = "arn:aws:kms:us-east-1:123456789012:key"
             "aurora_engine_version: {c} has engine version 8.0.mysql_aurora.3.08.2; 8.0.mysql_aurora.3.04.0 was asked;",
         ),
         ({"kms_key_arn": f"{KEY}/mine"}, f"aurora_kms_key: {{c}} has storage encrypted with {KEY}/aws-rds; {KEY}/mine"),
-        ({"current_kms_key_manager": "CUSTOMER"}, "aurora_kms_key: {c} has storage encrypted with "),
     ],
 )
 def test_each_setting_fixed_at_creation_is_refused(change, expected):
@@ -138,7 +136,7 @@ def test_each_setting_fixed_at_creation_is_refused(change, expected):
 
 def test_the_same_customer_key_is_accepted():
     cluster = CLUSTER | {"kms_key_id": "arn:aws:kms:us-east-1:123456789012:key/mine"}
-    asked = SAME | {"kms_key_arn": "arn:aws:kms:us-east-1:123456789012:key/mine", "current_kms_key_manager": "CUSTOMER"}
+    asked = SAME | {"kms_key_arn": "arn:aws:kms:us-east-1:123456789012:key/mine"}
     assert rds_cluster_replacement_errors(cluster, asked, NAMES) == []
 
 
