@@ -16,6 +16,8 @@ from werkzeug.wrappers import Request, Response
 from . import dataplane, timing
 from .dataplane import mysql as dataplane_mysql
 from .extensions import Call, Registry, load_all
+from .http_api_gateway import HttpApiGateway
+from .lambda_runner import LambdaRunner
 from .requests import ApiRequest, classify
 from .websocket_gateway import WebSocketGateway
 
@@ -192,12 +194,17 @@ def serve(host: str, port: int, ready: Any = None) -> None:
     """Serve until interrupted; ``ready(port)`` is called once the socket listens."""
     app = EmulatorApp()
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
-    # The WebSocket APIs are served on a port of their own (LIVESTACK_WEBSOCKET_PORT, default a free one).
-    gateway = WebSocketGateway(
-        host, int(os.environ.get("LIVESTACK_WEBSOCKET_PORT", "0")), f"http://{host}:{server.server_port}"
-    )
+    # Functions run in processes of their own, reaching the emulator at its URL; Invoke and both gateways share them.
+    runner = LambdaRunner(f"http://{host}:{server.server_port}")
+    runner.start()
+    # The WebSocket APIs are served on a port of their own (LIVESTACK_WEBSOCKET_PORT, default a free one),
+    # each HTTP API on one of its own.
+    websocket_port = int(os.environ.get("LIVESTACK_WEBSOCKET_PORT", "0"))
+    gateway = WebSocketGateway(host, websocket_port, runner.endpoint_url, runner=runner)
     gateway.start()
-    app.registry.services["websocket_gateway"] = gateway
+    app.registry.services.update(
+        lambda_runner=runner, websocket_gateway=gateway, http_api_gateway=HttpApiGateway(host, runner)
+    )
     if ready:
         ready(server.server_port)
     try:

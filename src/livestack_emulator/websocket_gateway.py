@@ -13,8 +13,8 @@ does for what the relay uses:
   keep-alive port of its own, ``websocket_management``): 410 Gone for an unknown or closed
   connection, 413 above 128 KB.
 
-Integrations run in-process (``lambda_runner``), each in a worker thread so that a handler calling
-back into the emulator (DynamoDB, @connections) never blocks the event loop.
+Integrations run in the functions' own runtime processes (``lambda_runner``), waited for in worker
+threads so that the event loop never blocks.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from .lambda_runner import LambdaError, LambdaRunner
+from .lambda_runner import LambdaError, LambdaRunner, function_arn
 from .sigv4 import SignatureError, verify
 from .websocket_management import ManagementServer
 
@@ -82,19 +82,19 @@ class WebSocketGateway:
         endpoint_url: str,
         idle_timeout: float | None = None,
         max_lifetime: float = MAX_LIFETIME,
+        runner: LambdaRunner | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.endpoint_url = endpoint_url
         self.idle_timeout = idle_timeout or float(os.environ.get("LIVESTACK_WEBSOCKET_IDLE_TIMEOUT", IDLE_TIMEOUT))
         self.max_lifetime = max_lifetime
-        self.runner = LambdaRunner(endpoint_url)
+        self.runner = runner or LambdaRunner(endpoint_url)
         self._connections: dict[str, Connection] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self.management_url = ""
-        # Integrations run concurrently, each in an execution environment of its own (see lambda_runner),
-        # up to 8 at once: Lambda's concurrency is higher, but more threads would not run Python faster
-        # here, and every new environment's cold start (its boto3 clients) runs alone.
+        # Integrations run concurrently, each in an execution environment (a process) of its own, up to 8
+        # at once: Lambda's concurrency is higher, but this machine's cores are not.
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="ws-integration")
 
     @property
@@ -228,9 +228,10 @@ class WebSocketGateway:
         integration = connection.api.integrations.get(target.rpartition("/")[2])
         if integration is None:
             raise LambdaError(f"route {route.route_key} has no integration")
-        arn = self.runner.function_arn(integration.integration_uri)
         management = f"{self.management_url}/{connection.stage}"
-        return self.runner.invoke(arn, event, {"AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": management})
+        return self.runner.call(
+            function_arn(integration.integration_uri), event, {"AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": management}
+        )
 
     async def _connect(self, socket: ServerConnection, request: Request) -> Response | None:
         parts = urlsplit(request.path)

@@ -2,9 +2,7 @@
 
 PostToConnection, GetConnection and DeleteConnection (botocore ``apigatewaymanagementapi``, signed
 as ``execute-api``) reach the connections of ``websocket_gateway``: 410 GoneException for an
-unknown or closed connection, 413 PayloadTooLargeException above 128 KB. WebSocket APIs report
-the gateway's local URL as their ``ApiEndpoint`` (``ws://127.0.0.1:<port>/<api id>``), so a client
-appends ``/<stage>`` exactly as it does to ``wss://<api id>.execute-api.<region>.amazonaws.com``.
+unknown or closed connection, 413 PayloadTooLargeException above 128 KB.
 """
 
 from __future__ import annotations
@@ -12,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
-from moto.apigatewayv2.models import Api
 from werkzeug.wrappers import Response
 
 from ..protocol import json_error, json_response
@@ -57,16 +54,3 @@ def register(registry: Registry) -> None:
         except Gone:
             return gone(connection_id)
         return Response(status=204)
-
-    original_to_json = Api.to_json
-
-    def to_json(api: Api) -> dict[str, Any]:
-        data = original_to_json(api)
-        local = gateway()
-        if local is not None and api.protocol_type == "WEBSOCKET":
-            data["apiEndpoint"] = f"{local.url}/{api.api_id}"
-        return data
-
-    if not getattr(Api.to_json, "livestack_patched", False):
-        to_json.livestack_patched = True
-        Api.to_json = to_json
