@@ -249,6 +249,7 @@ class RelayClient:
         self.say(f"{request_id} {describe(event)} {status(outcome)} {outcome.milliseconds:.0f} ms {start}")
         if outcome.traceback:
             self.out.write(outcome.traceback)
+            self.out.flush()
         if self.options.verbose:
             self.say(f"{request_id} event: {json.dumps(event, default=str)}")
             self.say(f"{request_id} {'response' if outcome.ok else 'error'}: {json.dumps(outcome.value, default=str)}")

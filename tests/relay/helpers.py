@@ -186,17 +186,24 @@ class Client:
     """A ``python -m livestack_relay`` process and its output."""
 
     def __init__(
-        self, stage: RelayStage, handler: str, path: Path, developer: str, log: Path, options: list[str] | None = None
+        self,
+        stage: RelayStage,
+        handler: str,
+        path: Path,
+        developer: str,
+        log: Path,
+        options: list[str] | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.log = log
-        env = dict(
-            os.environ,
-            AWS_ACCESS_KEY_ID="testing",
-            AWS_SECRET_ACCESS_KEY="testing",
-            AWS_ENDPOINT_URL=stage.emulator_url,
-            AWS_REGION="us-east-1",
-            PYTHONUNBUFFERED="1",
-        )
+        env = {
+            **os.environ,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_ENDPOINT_URL": stage.emulator_url,
+            "AWS_REGION": "us-east-1",
+            **(env or {}),
+        }
         env.pop("AWS_PROFILE", None)
         command = [sys.executable, "-m", "livestack_relay", handler, "--url", stage.url, "--stage", stage.stage]
         command += ["--developer", developer, "--path", str(path), *(options or [])]

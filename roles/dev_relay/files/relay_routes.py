@@ -39,6 +39,7 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
+
 from livestack_relay.protocol import DEVELOPER_NAME, DEVELOPER_RULE
 
 CLIENT_TTL = 3 * 3600  # longer than API Gateway's 2 h connection limit; keep-alives refresh it
@@ -249,6 +250,7 @@ def _invoke(table: Any, connections: Any, stage: str, stub_id: str, message: dic
         "type": "invoke",
         "requestId": request_id,
         "deadlineMs": message.get("deadlineMs"),
+        "sentAt": message.get("sentAt"),
         "bucket": message.get("bucket"),
         "payload": message.get("payload"),
         "stub": stub_id,

@@ -147,12 +147,13 @@ class Relay:
             "payload": self._pack(payload, f"requests/{request_id}"),
         }
         text = json.dumps(message, separators=(",", ":"))
-        if self._socket is not None and not self._socket.closed:
+        kept = self._socket
+        if kept is not None and not kept.closed:
             try:
-                self._socket.send_text(text)
-                return self._await(self._socket, request_id, remaining_ms, deadline)
+                kept.send_text(text)
+                return self._await(kept, request_id, remaining_ms, deadline)
             except (_Dropped, websocket.WebSocketError):
-                self._socket.close()  # dropped while the function was idle: renewed, sent again once
+                kept.close()  # dropped while the function was idle: renewed, sent again once
         self._socket = self._connect()
         self._socket.send_text(text)
         try:
@@ -243,8 +244,11 @@ def _remote_error(error: dict[str, Any]) -> Exception:
     entries = []
     for frame in error.get("frames") or []:
         filename, line, function = str(frame["file"]), max(int(frame["line"]), 1), str(frame["name"])
-        if frame.get("code"):
-            linecache.cache[filename] = (0, None, ["\n"] * (line - 1) + [f"{frame['code']}\n"], filename)
+        if frame.get("code"):  # the line, for Lambda's stackTrace: the file is not in the stub's package
+            lines = linecache.cache.get(filename, (0, None, [], filename))[2]
+            lines.extend(["\n"] * (line - len(lines)))
+            lines[line - 1] = f"{frame['code']}\n"
+            linecache.cache[filename] = (0, None, lines, filename)
         code = compile("\n" * (line - 1) + _raising(str(frame.get("code") or "")), filename, "exec")
         code = code.replace(co_name=function, co_qualname=function)
         try:
