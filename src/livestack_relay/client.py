@@ -112,11 +112,18 @@ class Backoff:
 
 
 class RelayClient:
-    def __init__(self, options: Options, runner: Invoker, out: TextIO = sys.stdout, concurrency: int = 1) -> None:
+    def __init__(
+        self,
+        options: Options,
+        runner: Invoker,
+        out: TextIO = sys.stdout,
+        concurrency: int = 1,
+        session: boto3.session.Session | None = None,
+    ) -> None:
         self.options = options
         self.runner = runner
         self.out = out
-        self.session = boto3.session.Session(profile_name=options.profile, region_name=options.region)
+        self.session = session or boto3.session.Session(profile_name=options.profile, region_name=options.region)
         self.outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.backoff = Backoff(options.max_backoff)
         self._worker = concurrent.futures.ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="handler")
