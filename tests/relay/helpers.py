@@ -207,7 +207,9 @@ class Client:
         env.pop("AWS_PROFILE", None)
         command = [sys.executable, "-m", "livestack_relay", handler, "--url", stage.url, "--stage", stage.stage]
         command += ["--developer", developer, "--path", str(path), *(options or [])]
-        self.process = subprocess.Popen(command, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            command, env=env, stdin=subprocess.PIPE, stdout=log.open("w"), stderr=subprocess.STDOUT
+        )
 
     def output(self) -> str:
         return self.log.read_text()

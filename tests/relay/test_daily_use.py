@@ -4,6 +4,7 @@ relay functions behind the emulator's WebSocket gateway, and a ``livestack-relay
 
 from __future__ import annotations
 
+import concurrent.futures
 import http.server
 import os
 import signal
@@ -50,6 +51,11 @@ def big(event, context):
 
 def hello(event, context):
     return {"hello": event.get("rawPath")}
+
+
+def paused(event, context):
+    breakpoint()
+    return {"resumed": context.get_remaining_time_in_millis() > 0}
 """
 
 
@@ -166,13 +172,13 @@ def test_a_frozen_client_fails_the_caller_in_seconds_and_then_drops_the_stale_ca
         started = time.monotonic()
         ok, error = app.invoke({"rawPath": "/frozen"})
         elapsed = time.monotonic() - started
-        time.sleep(3)  # the call is now older than the client's acknowledgement window
+        time.sleep(3)  # the call is now older than the stub's wait for an acknowledgement, and some
     finally:
         os.kill(client.process.pid, signal.SIGCONT)
 
     assert not ok and error["errorType"] == "LocalClientFrozen", error
     assert "neither answered nor acknowledged" in error["errorMessage"]
-    assert elapsed < 5.0, f"the caller waited {elapsed:.2f} s (the function's timeout is 10 s)"
+    assert elapsed < 7.0, f"the caller waited {elapsed:.2f} s (the function's timeout is 10 s)"
     client.wait_for("dropped: it arrived")
     assert client.output().count(" event ok ") == 1  # the stale call never ran: only the first did
     assert app.invoke({"rawPath": "/awake"}) == (True, {"hello": "/awake"})
@@ -225,3 +231,17 @@ def test_the_first_call_after_an_idle_drop_is_sent_again_transparently(idle_emul
 
     assert (status, body) == (200, {"hello": "/after-the-coffee-break"})
     print(f"first call after an idle drop: {elapsed * 1000:.0f} ms")
+
+
+def test_debug_holds_a_breakpoint_for_a_minute_with_the_raised_timeout(emulator, relay_stage, project, start_client):
+    app = deploy_app(emulator, relay_stage, timeout=900, developer="debugger")  # dev_relay_debug: true
+    client = start_client(relay_stage, "app:paused", project, developer="debugger", options=["--debug"])
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        call = pool.submit(app.invoke, {}, 180)
+        client.wait_for("(Pdb)")
+        time.sleep(60)  # a developer reading the code
+        assert not call.done()
+        client.process.stdin.write(b"continue\n")
+        client.process.stdin.flush()
+        assert call.result(timeout=60) == (True, {"resumed": True})
+    assert "debug: one invocation at a time, in this process" in client.output()
