@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
 import io
+import json
 import os
 import subprocess
 import sys
@@ -16,7 +16,6 @@ from conftest import TEST_CONFIG_ROOT
 STAGE = "relayrole"
 TAGS = ("--tags", "network,dev_relay")
 RELAY_ONLY = ("--tags", "dev_relay")
-FILES = Path(__file__).resolve().parents[2] / "roles" / "dev_relay" / "files"
 
 
 def relay_resources(emulator, stage: str) -> dict[str, list[str]]:
@@ -38,7 +37,7 @@ def relay_resources(emulator, stage: str) -> dict[str, list[str]]:
     }
 
 
-def test_the_relay_converges_once_carries_an_invocation_and_tears_down(emulator, run_playbook, tmp_path, monkeypatch):
+def test_the_relay_converges_once_carries_an_invocation_and_tears_down(emulator, run_playbook, tmp_path):
     # The network converges once, with the relay; later runs take the relay alone (--tags dev_relay looks the
     # network up), which keeps this test to a few minutes: the network role has its own test.
     emulator.clear_requests()
@@ -69,7 +68,7 @@ def test_the_relay_converges_once_carries_an_invocation_and_tears_down(emulator,
     app = emulator.client("lambda").get_function_configuration(FunctionName=prefix + "app")
     assert app["Handler"] == "relay_stub.handler"
     assert app["VpcConfig"]["SubnetIds"] and app["VpcConfig"]["SecurityGroupIds"]
-    invoke_deployed_stub(emulator, app["Environment"]["Variables"], tmp_path, monkeypatch)
+    invoke_deployed_stub(emulator, app["Environment"]["Variables"], tmp_path)
 
     # dev_relay_live: false puts the sample handler, with pymysql packaged, behind the same API.
     sample = run_playbook("site.yml", *RELAY_ONLY, stage=STAGE, extra_vars={"dev_relay_live": False})
@@ -85,38 +84,32 @@ def test_the_relay_converges_once_carries_an_invocation_and_tears_down(emulator,
     assert teardown.rc == 0, teardown.output[-3000:]
     assert teardown.recap["changed"] > 0
     assert relay_resources(emulator, STAGE) == {"apis": [], "functions": [], "tables": [], "buckets": [], "roles": []}
+    assert not (TEST_CONFIG_ROOT / STAGE / "relay.json").exists()
     emulator.clear_requests()
     again = run_playbook("teardown.yml", *TAGS, stage=STAGE)  # the network goes too
     assert again.rc == 0, again.output[-3000:]
     assert emulator.requests(calls=True)["by_service"].get("lambda", {}).get("mutating", 0) == 0
 
 
-def invoke_deployed_stub(emulator, environment: dict[str, str], tmp_path: Path, monkeypatch) -> None:
-    """The deployed stub's code and environment, called as Lambda calls it, answered by livestack-relay."""
-    sys.path.insert(0, str(FILES))
-    relay_stub = importlib.import_module("relay_stub")
+def invoke_deployed_stub(emulator, environment: dict[str, str], tmp_path: Path) -> None:
+    """The deployed stub, invoked through Lambda, answered by livestack-relay started with the printed command."""
+    settings = TEST_CONFIG_ROOT / STAGE / "relay.json"  # dev_relay_config_dir: the test stage's config dir
+    assert settings.stat().st_mode & 0o777 == 0o600
+    assert json.loads(settings.read_text())["websocket_url"] == environment["LIVESTACK_RELAY_URL"]
     (tmp_path / "app.py").write_text("def handler(event, context):\n    return {'hello': event['name']}\n")
-    credentials = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"}
-    env = dict(os.environ, **credentials, AWS_ENDPOINT_URL=emulator.url, PYTHONUNBUFFERED="1")
-    env.pop("AWS_PROFILE", None)
-    command = [sys.executable, "-m", "livestack_relay", "app:handler", "--path", str(tmp_path)]
-    command += ["--url", environment["LIVESTACK_RELAY_URL"], "--stage", environment["LIVESTACK_RELAY_STAGE"]]
-    command += ["--developer", environment["LIVESTACK_RELAY_DEVELOPER"]]
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    command = [sys.executable, "-m", "livestack_relay", "--stage", STAGE, "--outputs", str(settings), "app:handler"]
     log = tmp_path / "client.log"
-    client = subprocess.Popen(command, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    client = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
         while "connected to" not in log.read_text():
             assert client.poll() is None and time.monotonic() < deadline, log.read_text()
             time.sleep(0.1)
-        for name, value in {**credentials, **environment, "AWS_ENDPOINT_URL": emulator.url}.items():
-            monkeypatch.setenv(name, value)
-        relay_stub._relay.cache_clear()
-        context = type(
-            "Context", (), {"aws_request_id": "role-test", "get_remaining_time_in_millis": lambda self: 10000}
-        )()
-        assert relay_stub.handler({"name": "relay"}, context) == {"hello": "relay"}
+        answer = emulator.client("lambda").invoke(
+            FunctionName=f"livestack-{STAGE}-app", Payload=json.dumps({"name": "relay"}).encode()
+        )
+        assert json.loads(answer["Payload"].read()) == {"hello": "relay"}, log.read_text()
     finally:
-        client.terminate()
-        client.wait(timeout=10)
-        relay_stub._relay.cache_clear()
+        client.send_signal(2)
+        client.wait(timeout=60)
