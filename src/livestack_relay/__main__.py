@@ -24,7 +24,7 @@ import boto3
 from botocore.exceptions import BotoCoreError
 
 from . import protocol
-from .client import Fatal, Options, RelayClient
+from .client import Fatal, Options, RelayClient, RoleCredentials
 from .runner import HandlerImportError, HandlerRunner
 from .workers import WorkerPool
 
@@ -56,6 +56,13 @@ def parser() -> argparse.ArgumentParser:
         default=10,
         help="invocations run at once, each in a process of its own kept warm (default 10)",
     )
+    parse.add_argument(
+        "--as-function-role",
+        action="store_true",
+        help="run the handler with the function role's temporary credentials (STS AssumeRole; the stage needs "
+        "dev_relay_developer_assumes_app_role: true) instead of your own",
+    )
+    parse.add_argument("--role-arn", default=None, help="the function's role (default: relay.json's)")
     parse.add_argument("--verbose", action="store_true", help="also print each invocation's event and response")
     parse.add_argument(
         "--debug",
@@ -79,7 +86,7 @@ def stage_outputs(args: argparse.Namespace) -> dict[str, Any]:
         raise Fatal(f"cannot read the stage's outputs {path}: {error}") from None
 
 
-def settings(args: argparse.Namespace) -> tuple[Options, boto3.session.Session]:
+def settings(args: argparse.Namespace) -> tuple[Options, boto3.session.Session, RoleCredentials | None]:
     """The connection's options from the arguments and the stage's outputs; Fatal names what is wrong."""
     if not args.stage:
         raise Fatal("--stage is required (or LIVESTACK_STAGE)")
@@ -108,16 +115,28 @@ def settings(args: argparse.Namespace) -> tuple[Options, boto3.session.Session]:
     options = Options(
         url, args.stage, developer, session.region_name, args.keepalive, profile=args.profile, verbose=args.verbose
     )
-    return options, session
+    role = None
+    if args.as_function_role:
+        role_arn = args.role_arn or outputs.get("app_role_arn")
+        if not role_arn:
+            raise Fatal("--as-function-role: the stage's relay.json names no role (give --role-arn)")
+        role = RoleCredentials(session, role_arn, developer)
+        role.variables()  # assumed once now: a role that does not trust the developer stops the client here
+    return options, session, role
 
 
-def credentials_line(session: boto3.session.Session, options: Options, handler: str, debug: bool) -> str:
-    credentials = session.get_credentials()
-    source = f"profile {options.profile}" if options.profile else credentials.method
+def credentials_line(
+    session: boto3.session.Session, options: Options, handler: str, debug: bool, role: RoleCredentials | None
+) -> str:
+    source = f"profile {options.profile}" if options.profile else session.get_credentials().method
     mode = "debug: one invocation at a time, in this process" if debug else "each invocation in a warm process"
-    return (
-        f"livestack-relay {handler} for stage {options.stage}, developer {options.developer} ({mode}): "
-        f"invocations run with your own AWS credentials ({source}), not the function role's"
+    whose = (
+        f"the function role's temporary credentials ({role.role_arn})"
+        if role
+        else f"your own AWS credentials ({source}), not the function role's"
+    )
+    return f"livestack-relay {handler} for stage {options.stage}, developer {options.developer} ({mode}): " + (
+        f"invocations run with {whose}"
     )
 
 
@@ -127,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         print("livestack-relay: --concurrency must be at least 1", file=sys.stderr)
         return 2
     try:
-        options, session = settings(args)
+        options, session, role = settings(args)
     except Fatal as error:
         print(f"livestack-relay: {error}", file=sys.stderr)
         return 2
@@ -142,9 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     except HandlerImportError as error:
         print(f"livestack-relay: {error}", file=sys.stderr)
         return 2
-    print(credentials_line(session, options, args.handler, args.debug), flush=True)
+    print(credentials_line(session, options, args.handler, args.debug, role), flush=True)
     invoker = runner if args.debug else pool
-    client = RelayClient(options, invoker, concurrency=1 if args.debug else args.concurrency, session=session)
+    concurrency = 1 if args.debug else args.concurrency
+    client = RelayClient(options, invoker, concurrency=concurrency, session=session, role=role)
     try:
         asyncio.run(client.run())
     except Fatal as error:

@@ -111,6 +111,38 @@ class Backoff:
         self.attempt = 0
 
 
+class RoleCredentials:
+    """The function role's temporary credentials (STS AssumeRole), kept in memory only, renewed before they expire."""
+
+    RENEW_BEFORE = 300.0
+
+    def __init__(self, session: boto3.session.Session, role_arn: str, developer: str) -> None:
+        self.session, self.role_arn, self.name = session, role_arn, f"livestack-relay-{developer}"[:64]
+        self._lock = threading.Lock()
+        self._variables: dict[str, str] = {}
+        self._expires = 0.0
+
+    def variables(self) -> dict[str, str]:
+        """AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN of the role; Fatal when it cannot be assumed."""
+        with self._lock:
+            if time.time() > self._expires - self.RENEW_BEFORE:
+                try:
+                    answer = self.session.client("sts").assume_role(RoleArn=self.role_arn, RoleSessionName=self.name)
+                except Exception as error:  # noqa: BLE001 - ClientError, no credentials: the cause, in one line
+                    raise Fatal(
+                        f"cannot assume the function's role {self.role_arn} ({error}): converge the stage with "
+                        "dev_relay_developer_assumes_app_role: true, or run without --as-function-role"
+                    ) from None
+                credentials = answer["Credentials"]
+                self._expires = credentials["Expiration"].timestamp()
+                self._variables = {
+                    "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+                    "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+                    "AWS_SESSION_TOKEN": credentials["SessionToken"],
+                }
+            return dict(self._variables)
+
+
 class RelayClient:
     def __init__(
         self,
@@ -119,7 +151,9 @@ class RelayClient:
         out: TextIO = sys.stdout,
         concurrency: int = 1,
         session: boto3.session.Session | None = None,
+        role: RoleCredentials | None = None,
     ) -> None:
+        self.role = role
         self.options = options
         self.runner = runner
         self.out = out
@@ -283,6 +317,8 @@ class RelayClient:
         else:
             event = payload.get("event")
             self._warn_runtime(payload.get("environment") or {})
+            if self.role:  # over the worker's pipe, never written anywhere
+                payload["credentials"] = self.role.variables()
             outcome = self.runner.invoke(request_id, payload, message.get("deadlineMs"))
         try:
             return (

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .protocol import LAMBDA_PAYLOAD_LIMIT, LOCAL_VARIABLE, function_environment
+from .protocol import CREDENTIAL_VARIABLES, LAMBDA_PAYLOAD_LIMIT, LOCAL_VARIABLE, function_environment
 
 LOG_FORMAT = "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s"
 
@@ -206,13 +206,18 @@ class HandlerRunner:
 
     def invoke(self, request_id: str, payload: dict[str, Any], deadline_ms: int | None) -> Outcome:
         started = time.perf_counter()
-        # The function's variables (all but credentials), set for the call and put back after it, so the
+        # The function's variables (all but its credentials), set for the call and put back after it, so the
         # client's other threads (S3 transfers) never see an environment without the developer's settings.
-        environment = {**function_environment(payload.get("environment") or {}), LOCAL_VARIABLE: "true"}
+        environment = {
+            **function_environment(payload.get("environment") or {}),
+            **(payload.get("credentials") or {}),  # the function role's, with --as-function-role
+            LOCAL_VARIABLE: "true",
+        }
         saved = {name: os.environ.get(name) for name in environment}
         os.environ.update(environment)
-        if environment != self._environment:
-            self._environment, self._function = environment, None  # imported again, as Lambda's init runs in it
+        settings = {name: value for name, value in environment.items() if name not in CREDENTIAL_VARIABLES}
+        if settings != self._environment:
+            self._environment, self._function = settings, None  # imported again, as Lambda's init runs in them
         cold = False
         try:
             cold = self._function is None  # or set by load() when an edit made it import again

@@ -107,6 +107,7 @@ class App:
     function: str
     http_url: str
     emulator: object
+    role_arn: str
 
     def get(self, path: str, timeout: float = 60.0) -> tuple[int, dict]:
         """(status, JSON body) of a GET through the HTTP API, as curl would make it."""
@@ -155,7 +156,7 @@ def deploy_app(emulator, stage: RelayStage, timeout: int = 30, developer: str | 
     )["IntegrationId"]
     apis.create_route(ApiId=api["ApiId"], RouteKey="$default", Target=f"integrations/{integration}")
     apis.create_stage(ApiId=api["ApiId"], StageName="$default", AutoDeploy=True)
-    return App(name, apis.get_api(ApiId=api["ApiId"])["ApiEndpoint"], emulator)
+    return App(name, apis.get_api(ApiId=api["ApiId"])["ApiEndpoint"], emulator, role)
 
 
 class FakeContext:

@@ -53,6 +53,11 @@ def hello(event, context):
     return {"hello": event.get("rawPath")}
 
 
+def identity(event, context):
+    import boto3
+    return {"arn": boto3.client("sts").get_caller_identity()["Arn"], "token": "AWS_SESSION_TOKEN" in os.environ}
+
+
 def paused(event, context):
     breakpoint()
     return {"resumed": context.get_remaining_time_in_millis() > 0}
@@ -122,6 +127,21 @@ def test_the_handler_runs_in_the_functions_environment_without_its_credentials(a
     assert seen["AWS_ACCESS_KEY_ID"] == "testing"  # the developer's key, not the role's temporary one
     assert seen["AWS_SESSION_TOKEN"] is None and seen["LIVESTACK_RELAY_URL"] is None
     client.wait_for("warning: the function runs on python3.12")  # this interpreter is not 3.12
+
+
+def test_as_function_role_runs_the_handler_with_the_roles_temporary_credentials(
+    app, relay_stage, project, start_client
+):
+    options = ["--as-function-role", "--role-arn", app.role_arn]
+    client = start_client(relay_stage, "app:identity", project, options=options)
+
+    ok, seen = app.invoke({})
+
+    assert ok, seen
+    role_name = app.role_arn.rsplit("/", 1)[1]
+    assert seen == {"arn": f"arn:aws:sts::123456789012:assumed-role/{role_name}/livestack-relay-alice", "token": True}
+    first = client.output().splitlines()[0]
+    assert f"invocations run with the function role's temporary credentials ({app.role_arn})" in first
 
 
 class _AccessDenied(http.server.BaseHTTPRequestHandler):
