@@ -311,14 +311,16 @@ class RelayClient:
         event = None
         try:
             payload = protocol.unpack(message.get("payload") or {}, self.s3)
+            if self.role:  # over the worker's pipe, never written anywhere
+                payload["credentials"] = self.role.variables()
         except Exception as error:  # noqa: BLE001 - reported to the stub as the invocation's error
             outcome = Outcome(False, error_shape(error), 0)
-            outcome.value["errorMessage"] = f"the client could not read the invocation: {type(error).__name__}: {error}"
+            outcome.value["errorMessage"] = (
+                f"the client could not prepare the invocation: {type(error).__name__}: {error}"
+            )
         else:
             event = payload.get("event")
             self._warn_runtime(payload.get("environment") or {})
-            if self.role:  # over the worker's pipe, never written anywhere
-                payload["credentials"] = self.role.variables()
             outcome = self.runner.invoke(request_id, payload, message.get("deadlineMs"))
         try:
             return (
