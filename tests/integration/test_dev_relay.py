@@ -15,6 +15,7 @@ from conftest import TEST_CONFIG_ROOT
 
 STAGE = "relayrole"
 TAGS = ("--tags", "network,dev_relay")
+AS_ROLE = {"dev_relay_developer_assumes_app_role": True}  # livestack-relay --as-function-role
 RELAY_ONLY = ("--tags", "dev_relay")
 
 
@@ -41,12 +42,12 @@ def test_the_relay_converges_once_carries_an_invocation_and_tears_down(emulator,
     # The network converges once, with the relay; later runs take the relay alone (--tags dev_relay looks the
     # network up), which keeps this test to a few minutes: the network role has its own test.
     emulator.clear_requests()
-    check = run_playbook("site.yml", "--check", *TAGS, stage=STAGE)
+    check = run_playbook("site.yml", "--check", *TAGS, stage=STAGE, extra_vars=AS_ROLE)
     assert check.rc == 0, check.output[-3000:]
     assert check.recap["changed"] > 0
     assert emulator.requests()["mutating"] == 0
 
-    first = run_playbook("site.yml", *TAGS, stage=STAGE)
+    first = run_playbook("site.yml", *TAGS, stage=STAGE, extra_vars=AS_ROLE)
     assert first.rc == 0, first.output[-3000:]
     assert first.recap["changed"] > 0
     prefix = f"livestack-{STAGE}-"
@@ -60,7 +61,9 @@ def test_the_relay_converges_once_carries_an_invocation_and_tears_down(emulator,
 
     for check_mode in (True, False):
         emulator.clear_requests()
-        again = run_playbook("site.yml", *(["--check"] if check_mode else []), *RELAY_ONLY, stage=STAGE)
+        again = run_playbook(
+            "site.yml", *(["--check"] if check_mode else []), *RELAY_ONLY, stage=STAGE, extra_vars=AS_ROLE
+        )
         assert again.rc == 0, again.output[-3000:]
         assert again.recap["changed"] == 0, again.output[-5000:]
         assert emulator.requests()["mutating"] == 0, emulator.requests(calls=True)
@@ -95,10 +98,20 @@ def invoke_deployed_stub(emulator, environment: dict[str, str], tmp_path: Path) 
     """The deployed stub, invoked through Lambda, answered by livestack-relay started with the printed command."""
     settings = TEST_CONFIG_ROOT / STAGE / "relay.json"  # dev_relay_config_dir: the test stage's config dir
     assert settings.stat().st_mode & 0o777 == 0o600
-    assert json.loads(settings.read_text())["websocket_url"] == environment["LIVESTACK_RELAY_URL"]
-    (tmp_path / "app.py").write_text("def handler(event, context):\n    return {'hello': event['name']}\n")
+    written = json.loads(settings.read_text())
+    assert written["websocket_url"] == environment["LIVESTACK_RELAY_URL"]
+    trust = emulator.client("iam").get_role(RoleName=f"livestack-{STAGE}-app")["Role"]["AssumeRolePolicyDocument"]
+    assert [s["Principal"] for s in trust["Statement"] if s.get("Sid") == "LiveDeveloper"] == [
+        {"AWS": emulator.client("sts").get_caller_identity()["Arn"]}
+    ]
+    assert written["app_role_arn"].endswith(f":role/livestack-{STAGE}-app")
+    (tmp_path / "app.py").write_text(
+        "import os\n\ndef handler(event, context):\n"
+        "    return {'hello': event['name'], 'role': os.environ['AWS_ACCESS_KEY_ID'] != 'testing'}\n"
+    )
     env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
     command = [sys.executable, "-m", "livestack_relay", "--stage", STAGE, "--outputs", str(settings), "app:handler"]
+    command.append("--as-function-role")
     log = tmp_path / "client.log"
     client = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     try:
@@ -109,7 +122,7 @@ def invoke_deployed_stub(emulator, environment: dict[str, str], tmp_path: Path) 
         answer = emulator.client("lambda").invoke(
             FunctionName=f"livestack-{STAGE}-app", Payload=json.dumps({"name": "relay"}).encode()
         )
-        assert json.loads(answer["Payload"].read()) == {"hello": "relay"}, log.read_text()
+        assert json.loads(answer["Payload"].read()) == {"hello": "relay", "role": True}, log.read_text()
     finally:
         client.send_signal(2)
         client.wait(timeout=60)

@@ -58,6 +58,12 @@ def identity(event, context):
     return {"arn": boto3.client("sts").get_caller_identity()["Arn"], "token": "AWS_SESSION_TOKEN" in os.environ}
 
 
+def sleepy(event, context):
+    import time
+    time.sleep(event.get("seconds", 0))
+    return {"pid": os.getpid()}
+
+
 def paused(event, context):
     breakpoint()
     return {"resumed": context.get_remaining_time_in_millis() > 0}
@@ -142,6 +148,22 @@ def test_as_function_role_runs_the_handler_with_the_roles_temporary_credentials(
     assert seen == {"arn": f"arn:aws:sts::123456789012:assumed-role/{role_name}/livestack-relay-alice", "token": True}
     first = client.output().splitlines()[0]
     assert f"invocations run with the function role's temporary credentials ({app.role_arn})" in first
+
+
+def test_a_call_past_the_functions_timeout_is_reported_abandoned_and_its_environment_recycled(
+    emulator, relay_stage, project, start_client
+):
+    app = deploy_app(emulator, relay_stage, timeout=3, developer="sleepy")
+    client = start_client(relay_stage, "app:sleepy", project, developer="sleepy", options=["--concurrency", "1"])
+    ok, first = app.invoke({})
+    assert ok, first
+
+    ok, error = app.invoke({"seconds": 8})
+
+    assert not ok and error["errorType"] == "LocalHandlerTimeout", error
+    client.wait_for("timed out (the function's timeout): the caller has given up, the environment is recycled")
+    ok, after = app.invoke({})
+    assert ok and after["pid"] != first["pid"]  # a new environment, as Lambda starts after a timeout
 
 
 class _AccessDenied(http.server.BaseHTTPRequestHandler):
