@@ -195,8 +195,9 @@ def test_the_client_refuses_a_handler_that_does_not_import(relay_stage, tmp_path
 
     (tmp_path / "broken.py").write_text("import does_not_exist_anywhere\n")
     command = [sys.executable, "-m", "livestack_relay", "broken:main", "--url", relay_stage.url, "--stage", "x"]
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
     result = subprocess.run(
-        command + ["--path", str(tmp_path)], capture_output=True, text=True, timeout=60, check=False
+        command + ["--path", str(tmp_path)], capture_output=True, text=True, timeout=60, check=False, env=env
     )
     assert result.returncode == 2
     assert "cannot import broken: ModuleNotFoundError" in result.stderr

@@ -34,7 +34,7 @@ from typing import Any
 LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024
 INLINE_LIMIT = 96 * 1024  # encoded payload sent inline; the envelope stays under the 128 KB message limit
 FRAME_LIMIT = 32 * 1024  # API Gateway's WebSocket frame limit
-RELAY_ACK_TIMEOUT = 1.5  # the relay function acknowledges an invocation (or fails it) within this
+RELAY_ACK_TIMEOUT = 3.0  # the relay function acknowledges an invocation (or fails it) within this (a cold start)
 CLIENT_ACK_TIMEOUT = 5.0  # the client answers or says it received an invocation within this
 RECEIVED_AFTER = 1.0  # the client says "received" for a handler still running after this
 DEVELOPER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
