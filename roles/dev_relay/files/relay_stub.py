@@ -136,15 +136,16 @@ class Relay:
             "context": {name: getattr(context, name, None) for name in CONTEXT_FIELDS},
             "environment": protocol.function_environment(os.environ),
         }
+        reference = self._pack(payload, f"requests/{request_id}")
         message = {
             "action": "invoke",
             "requestId": request_id,
             "stage": self.stage,
             "developer": self.developer,
             "deadlineMs": remaining_ms,
-            "sentAt": int(time.time() * 1000),
+            "sentAt": int(time.time() * 1000),  # after an upload to S3: the client measures from here
             "bucket": self.bucket,
-            "payload": self._pack(payload, f"requests/{request_id}"),
+            "payload": reference,
         }
         text = json.dumps(message, separators=(",", ":"))
         kept = self._socket
