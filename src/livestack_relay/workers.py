@@ -7,7 +7,8 @@ its own. Threads in one interpreter would share them; so each environment is a w
 (``python -m livestack_relay.worker``), started when every warm one is busy (up to
 ``concurrency``), kept for the next invocation, and fed over a pipe. Workers inherit the
 terminal, so a handler's prints and a ``breakpoint()`` work as in the client itself, and each
-picks up an edited file on its next invocation (``runner.HandlerRunner``).
+picks up an edited file on its next invocation (``runner.HandlerRunner``). A handler still running
+at the function's deadline has its process killed, as Lambda recycles a timed-out environment.
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 from .runner import HandlerImportError, Outcome, error_shape
+
+TIMEOUT_GRACE = 0.5  # seconds past the function's deadline before its environment is recycled
 
 
 class Worker:
@@ -42,8 +46,11 @@ class Worker:
         kind, detail = self._results.recv()
         return detail if kind == "import-error" else None
 
-    def call(self, request_id: str, payload: Any, deadline_ms: int | None) -> Outcome:
+    def call(self, request_id: str, payload: Any, deadline_ms: int | None, timeout: float | None) -> Outcome | None:
+        """The outcome, or None when the handler runs past ``timeout`` seconds."""
         self._requests.send((request_id, payload, deadline_ms))
+        if timeout is not None and not self._results.poll(timeout):
+            return None
         return self._results.recv()
 
     def close(self) -> None:
@@ -93,12 +100,23 @@ class WorkerPool:
                 if worker is None:
                     worker = self._start()
                     worker.ready()  # an import error now is the invocation's, reported by the worker's runner
-                outcome = worker.call(request_id, payload, deadline_ms)
+                started = time.perf_counter()
+                outcome = worker.call(request_id, payload, deadline_ms, (deadline_ms or 30000) / 1000 + TIMEOUT_GRACE)
             except (EOFError, OSError) as error:
                 if worker is not None:
                     self._discard(worker)
                 died = RuntimeError(f"the handler's process ended during the invocation ({error or 'no answer'})")
                 return Outcome(False, error_shape(died), 0)
+            if outcome is None:  # as Lambda does: the caller has its timeout error, the environment is recycled
+                self._discard(worker)
+                seconds = (deadline_ms or 30000) / 1000
+                timed_out = {
+                    "errorType": "Sandbox.Timedout",
+                    "errorMessage": f"Task timed out after {seconds:.2f} seconds",
+                }
+                return Outcome(
+                    False, timed_out, (time.perf_counter() - started) * 1000, abandoned="the function's timeout"
+                )
             with self._lock:
                 self._idle.append(worker)
             return outcome

@@ -16,6 +16,7 @@ from conftest import TEST_CONFIG_ROOT
 
 STAGE = "relayrole"
 TAGS = ("--tags", "network,dev_relay")
+AS_ROLE = {"dev_relay_developer_assumes_app_role": True}  # livestack-relay --as-function-role
 RELAY_ONLY = ("--tags", "dev_relay")
 
 
@@ -42,13 +43,13 @@ def test_the_relay_converges_once_carries_an_invocation_and_tears_down(emulator,
     # The network converges once, with the relay; later runs take the relay alone (--tags dev_relay looks the
     # network up), which keeps this test to a few minutes: the network role has its own test.
     emulator.clear_requests()
-    check = run_playbook("site.yml", "--check", *TAGS, stage=STAGE)
+    check = run_playbook("site.yml", "--check", *TAGS, stage=STAGE, extra_vars=AS_ROLE)
     assert check.rc == 0, check.output[-3000:]
     assert check.recap["changed"] > 0
     assert emulator.requests()["mutating"] == 0
 
     outputs = tmp_path / "outputs.json"
-    first = run_playbook("site.yml", *TAGS, stage=STAGE, extra_vars={"livestack_outputs_file": str(outputs)})
+    first = run_playbook("site.yml", *TAGS, stage=STAGE, extra_vars={**AS_ROLE, "livestack_outputs_file": str(outputs)})
     assert first.rc == 0, first.output[-3000:]
     assert first.recap["changed"] > 0
     http_url = json.loads(outputs.read_text())["dev_relay"]["http_url"]
@@ -63,7 +64,9 @@ def test_the_relay_converges_once_carries_an_invocation_and_tears_down(emulator,
 
     for check_mode in (True, False):
         emulator.clear_requests()
-        again = run_playbook("site.yml", *(["--check"] if check_mode else []), *RELAY_ONLY, stage=STAGE)
+        again = run_playbook(
+            "site.yml", *(["--check"] if check_mode else []), *RELAY_ONLY, stage=STAGE, extra_vars=AS_ROLE
+        )
         assert again.rc == 0, again.output[-3000:]
         assert again.recap["changed"] == 0, again.output[-5000:]
         assert emulator.requests()["mutating"] == 0, emulator.requests(calls=True)
@@ -87,6 +90,7 @@ def test_the_relay_converges_once_carries_an_invocation_and_tears_down(emulator,
     assert teardown.rc == 0, teardown.output[-3000:]
     assert teardown.recap["changed"] > 0
     assert relay_resources(emulator, STAGE) == {"apis": [], "functions": [], "tables": [], "buckets": [], "roles": []}
+    assert not (TEST_CONFIG_ROOT / STAGE / "relay.json").exists()
     emulator.clear_requests()
     again = run_playbook("teardown.yml", *TAGS, stage=STAGE)  # the network goes too
     assert again.rc == 0, again.output[-3000:]
@@ -94,20 +98,29 @@ def test_the_relay_converges_once_carries_an_invocation_and_tears_down(emulator,
 
 
 def call_through_the_relay(http_url: str, environment: dict[str, str], emulator, tmp_path: Path) -> None:
-    """A request to the stack's HTTP URL runs the deployed stub (in the emulator's Lambda runtime, with its
-    role's credentials), which relays it to the developer's livestack-relay client and returns its answer."""
+    """The stack's HTTP URL runs the deployed stub (in the emulator's Lambda runtime, with its role's
+    credentials), which relays to livestack-relay, started with the printed command, and returns its answer;
+    a direct Invoke of the stub takes the same path."""
+    settings = TEST_CONFIG_ROOT / STAGE / "relay.json"  # dev_relay_config_dir: the test stage's config dir
+    assert settings.stat().st_mode & 0o777 == 0o600
+    written = json.loads(settings.read_text())
+    assert written["websocket_url"] == environment["LIVESTACK_RELAY_URL"]
+    trust = emulator.client("iam").get_role(RoleName=f"livestack-{STAGE}-app")["Role"]["AssumeRolePolicyDocument"]
+    assert [s["Principal"] for s in trust["Statement"] if s.get("Sid") == "LiveDeveloper"] == [
+        {"AWS": emulator.client("sts").get_caller_identity()["Arn"]}
+    ]
+    assert written["app_role_arn"].endswith(f":role/livestack-{STAGE}-app")
     (tmp_path / "app.py").write_text(
-        "def handler(event, context):\n"
-        "    return {'hello': event['queryStringParameters']['name'], 'path': event['rawPath']}\n"
+        "import os\n\ndef handler(event, context):\n"
+        "    name = (event.get('queryStringParameters') or {}).get('name') or event.get('name')\n"
+        "    role = os.environ['AWS_ACCESS_KEY_ID'] != 'testing'\n"
+        "    return {'hello': name, 'path': event.get('rawPath'), 'role': role}\n"
     )
-    credentials = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"}
-    env = dict(os.environ, **credentials, AWS_ENDPOINT_URL=emulator.url, PYTHONUNBUFFERED="1")
-    env.pop("AWS_PROFILE", None)
-    command = [sys.executable, "-m", "livestack_relay", "app:handler", "--path", str(tmp_path)]
-    command += ["--url", environment["LIVESTACK_RELAY_URL"], "--stage", environment["LIVESTACK_RELAY_STAGE"]]
-    command += ["--developer", environment["LIVESTACK_RELAY_DEVELOPER"]]
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    command = [sys.executable, "-m", "livestack_relay", "--stage", STAGE, "--outputs", str(settings), "app:handler"]
+    command.append("--as-function-role")
     log = tmp_path / "client.log"
-    client = subprocess.Popen(command, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    client = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
         while "connected to" not in log.read_text():
@@ -115,7 +128,12 @@ def call_through_the_relay(http_url: str, environment: dict[str, str], emulator,
             time.sleep(0.1)
         assert http_url.startswith("http://127.0.0.1:")
         with urllib.request.urlopen(f"{http_url}/greet?name=relay", timeout=60) as response:
-            assert (response.status, json.load(response)) == (200, {"hello": "relay", "path": "/greet"})
+            answer = (response.status, json.load(response))
+        assert answer == (200, {"hello": "relay", "path": "/greet", "role": True}), log.read_text()
+        invoked = emulator.client("lambda").invoke(
+            FunctionName=f"livestack-{STAGE}-app", Payload=json.dumps({"name": "relay"}).encode()
+        )
+        assert json.loads(invoked["Payload"].read()) == {"hello": "relay", "path": None, "role": True}
     finally:
-        client.terminate()
-        client.wait(timeout=10)
+        client.send_signal(2)
+        client.wait(timeout=60)

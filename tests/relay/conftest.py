@@ -32,10 +32,15 @@ def start_client(tmp_path):
     started: list[Client] = []
 
     def start(
-        stage: RelayStage, handler: str, path: Path, developer: str | None = None, options: list[str] | None = None
+        stage: RelayStage,
+        handler: str,
+        path: Path,
+        developer: str | None = None,
+        options: list[str] | None = None,
+        env: dict[str, str] | None = None,
     ) -> Client:
         log = tmp_path / f"client-{len(started)}.log"
-        client = Client(stage, handler, path, developer or stage.developer, log, options)
+        client = Client(stage, handler, path, developer or stage.developer, log, options, env)
         started.append(client)
         client.wait_for("connected to")
         return client

@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FILES = ROOT / "roles" / "dev_relay" / "files"
 sys.path.insert(0, str(FILES))
 
+PROTOCOL = f"livestack_relay/protocol.py={FILES / 'relay_protocol.py'}"  # as the role ships it
 build_zip = importlib.import_module("build_zip")
 relay_stub = importlib.import_module("relay_stub")
 
@@ -61,7 +64,7 @@ def deploy_relay(emulator, stage: str) -> RelayStage:
         BillingMode="PAY_PER_REQUEST",
     )
     s3.create_bucket(Bucket=f"{prefix}-relay-payloads")
-    code = build_zip.zip_bytes([FILES / "relay_routes.py"])
+    code = build_zip.zip_bytes([FILES / "relay_routes.py", PROTOCOL])
     api = apis.create_api(
         Name=f"{prefix}-relay", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action"
     )
@@ -97,6 +100,65 @@ def deploy_relay(emulator, stage: str) -> RelayStage:
     )
 
 
+@dataclass
+class App:
+    """The stub deployed as the app function, behind an HTTP API, as the dev_relay role deploys it."""
+
+    function: str
+    http_url: str
+    emulator: object
+    role_arn: str
+
+    def get(self, path: str, timeout: float = 60.0) -> tuple[int, dict]:
+        """(status, JSON body) of a GET through the HTTP API, as curl would make it."""
+        try:
+            with urllib.request.urlopen(f"{self.http_url}{path}", timeout=timeout) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+    def invoke(self, event: dict, timeout: float = 60.0) -> tuple[bool, dict]:
+        """(ok, payload) of a direct Invoke of the function (no HTTP API in between)."""
+        import boto3
+        from botocore.config import Config
+
+        client = boto3.client(
+            "lambda",
+            endpoint_url=self.emulator.url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(read_timeout=timeout, retries={"max_attempts": 1}),
+        )
+        answer = client.invoke(FunctionName=self.function, Payload=json.dumps(event).encode())
+        return "FunctionError" not in answer, json.loads(answer["Payload"].read())
+
+
+def deploy_app(emulator, stage: RelayStage, timeout: int = 30, developer: str | None = None, **variables) -> App:
+    """The stub as the stage's app function (a role of its own) behind an HTTP API."""
+    name = f"livestack-{stage.stage}-app-{uuid.uuid4().hex[:4]}"
+    iam, lambda_, apis = emulator.client("iam"), emulator.client("lambda"), emulator.client("apigatewayv2")
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    code = build_zip.zip_bytes([FILES / "relay_stub.py", FILES / "relay_stub_websocket.py", PROTOCOL])
+    arn = lambda_.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role,
+        Handler="relay_stub.handler",
+        Code={"ZipFile": code},
+        Timeout=timeout,
+        MemorySize=256,
+        Environment={"Variables": {**stage.environment(developer), **variables}},
+    )["FunctionArn"]
+    api = apis.create_api(Name=name, ProtocolType="HTTP")
+    integration = apis.create_integration(
+        ApiId=api["ApiId"], IntegrationType="AWS_PROXY", IntegrationUri=arn, PayloadFormatVersion="2.0"
+    )["IntegrationId"]
+    apis.create_route(ApiId=api["ApiId"], RouteKey="$default", Target=f"integrations/{integration}")
+    apis.create_stage(ApiId=api["ApiId"], StageName="$default", AutoDeploy=True)
+    return App(name, apis.get_api(ApiId=api["ApiId"])["ApiEndpoint"], emulator, role)
+
+
 class FakeContext:
     """What the Lambda runtime passes the handler."""
 
@@ -125,21 +187,30 @@ class Client:
     """A ``python -m livestack_relay`` process and its output."""
 
     def __init__(
-        self, stage: RelayStage, handler: str, path: Path, developer: str, log: Path, options: list[str] | None = None
+        self,
+        stage: RelayStage,
+        handler: str,
+        path: Path,
+        developer: str,
+        log: Path,
+        options: list[str] | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.log = log
-        env = dict(
-            os.environ,
-            AWS_ACCESS_KEY_ID="testing",
-            AWS_SECRET_ACCESS_KEY="testing",
-            AWS_ENDPOINT_URL=stage.emulator_url,
-            AWS_REGION="us-east-1",
-            PYTHONUNBUFFERED="1",
-        )
+        env = {
+            **os.environ,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_ENDPOINT_URL": stage.emulator_url,
+            "AWS_REGION": "us-east-1",
+            **(env or {}),
+        }
         env.pop("AWS_PROFILE", None)
         command = [sys.executable, "-m", "livestack_relay", handler, "--url", stage.url, "--stage", stage.stage]
         command += ["--developer", developer, "--path", str(path), *(options or [])]
-        self.process = subprocess.Popen(command, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            command, env=env, stdin=subprocess.PIPE, stdout=log.open("w"), stderr=subprocess.STDOUT
+        )
 
     def output(self) -> str:
         return self.log.read_text()

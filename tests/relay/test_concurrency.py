@@ -45,7 +45,9 @@ def stub(stage) -> relay_stub.Relay:
 
 def call(relay: relay_stub.Relay, event: dict, timeout: float = 30.0) -> tuple[dict, str]:
     context = FakeContext(timeout)
-    return relay.invoke(event, context), context.aws_request_id
+    ok, result = relay.invoke(event, context)
+    assert ok, result
+    return result, context.aws_request_id
 
 
 def wait_for_file(path: Path, client) -> None:

@@ -12,13 +12,12 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from livestack_emulator.websocket_gateway import WebSocketGateway
-
-from .helpers import relay_stub
+from livestack_relay import protocol
 
 
 def signed(url: str, secret: str = "testing") -> dict[str, str]:
     credentials = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key=secret).get_credentials()
-    return relay_stub.signed_headers(url, "us-east-1", credentials)
+    return protocol.signed_headers(url, "us-east-1", credentials)
 
 
 def client_url(stage, developer: str = "probe") -> str:

@@ -6,6 +6,7 @@ import base64
 import concurrent.futures
 import os
 import time
+import traceback
 from pathlib import Path
 
 import pytest
@@ -58,7 +59,7 @@ def test_an_http_event_reaches_the_local_handler_and_its_result_comes_back(
     assert result["path"] == "/hello"
     assert result["stage_env"] == "from-the-lambda"  # the function's environment travels with the event
     assert 0 < result["remaining"] <= 10000
-    client.wait_for(f"{result['request']} ok")
+    client.wait_for(f"{result['request']} GET /hello ok")
     assert client.stop() == 0  # Ctrl-C: a clean exit, no traceback
     assert "Traceback" not in client.output()
 
@@ -146,7 +147,11 @@ def test_a_raising_handler_raises_in_the_stub_with_its_type_and_traceback(
     with pytest.raises(Exception, match="the handler failed on purpose") as raised:
         invoke_stub(relay_stage, {}, monkeypatch)
     assert type(raised.value).__name__ == "ValueError"
-    assert 'app.py", line' in str(raised.value)
+    assert str(raised.value) == "the handler failed on purpose"  # the message alone, as Lambda reports it
+    frames = traceback.format_tb(raised.value.__traceback__)
+    assert frames[-1] == '  File "app.py", line 12, in fail\n    raise ValueError("the handler failed on purpose")\n'
+    assert [frame for frame in frames if "relay_stub.py" in frame][0].count(", in handler\n") == 1
+    assert sum("relay_stub.py" in frame for frame in frames) == 1  # no frame of the stub but its handler
     client.wait_for("error ValueError: the handler failed on purpose")
 
 
@@ -190,8 +195,9 @@ def test_the_client_refuses_a_handler_that_does_not_import(relay_stage, tmp_path
 
     (tmp_path / "broken.py").write_text("import does_not_exist_anywhere\n")
     command = [sys.executable, "-m", "livestack_relay", "broken:main", "--url", relay_stage.url, "--stage", "x"]
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
     result = subprocess.run(
-        command + ["--path", str(tmp_path)], capture_output=True, text=True, timeout=60, check=False
+        command + ["--path", str(tmp_path)], capture_output=True, text=True, timeout=60, check=False, env=env
     )
     assert result.returncode == 2
     assert "cannot import broken: ModuleNotFoundError" in result.stderr

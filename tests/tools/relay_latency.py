@@ -80,9 +80,9 @@ def call(relay: relay_stub.Relay, n: int) -> tuple[float, float]:
     """(round trip ms, handler ms) of one invocation, checked to be its own."""
     context = FakeContext(30)
     started = time.perf_counter()
-    result = relay.invoke({"n": n}, context)
+    ok, result = relay.invoke({"n": n}, context)
     elapsed = (time.perf_counter() - started) * 1000
-    if result.get("n") != n or result.get("request") != context.aws_request_id:
+    if not ok or result.get("n") != n or result.get("request") != context.aws_request_id:
         raise AssertionError(f"invocation {n} ({context.aws_request_id}) got another's result: {result}")
     return elapsed, result["handler_ms"]
 

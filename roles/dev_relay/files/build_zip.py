@@ -3,9 +3,9 @@
 Entries sorted, timestamps fixed at 1980-01-01, permissions 0644, no directory entries, so an
 unchanged function is never uploaded again (the lambda module compares CodeSha256). A file goes
 in under its own name; a directory (a vendored package such as pymysql) under its name, with
-its files, without ``__pycache__``.
+its files, without ``__pycache__``; ``NAME=PATH`` puts a file in under NAME (a path in the zip).
 
-    python build_zip.py OUT.zip PATH [PATH ...]     prints "changed" when OUT.zip was (re)written
+    python build_zip.py OUT.zip PATH|NAME=PATH [...]     prints "changed" when OUT.zip was (re)written
 """
 
 from __future__ import annotations
@@ -18,11 +18,15 @@ from pathlib import Path
 EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
-def entries(paths: list[Path]) -> list[tuple[str, Path]]:
-    """(name in the zip, file) for every file of the given files and directories, sorted by name."""
+def entries(paths: list[Path | str]) -> list[tuple[str, Path]]:
+    """(name in the zip, file) for every file of the given files, ``NAME=PATH`` and directories, sorted by name."""
     found = []
-    for path in paths:
-        if path.is_dir():
+    for given in paths:
+        name, separator, location = str(given).partition("=")
+        path = Path(location if separator else given)
+        if separator:
+            found.append((name, path))
+        elif path.is_dir():
             for item in path.rglob("*"):
                 if item.is_file() and "__pycache__" not in item.parts and item.suffix != ".pyc":
                     found.append((f"{path.name}/{item.relative_to(path).as_posix()}", item))
@@ -31,7 +35,7 @@ def entries(paths: list[Path]) -> list[tuple[str, Path]]:
     return sorted(found)
 
 
-def zip_bytes(files: list[Path]) -> bytes:
+def zip_bytes(files: list[Path | str]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, path in entries(files):
@@ -42,7 +46,7 @@ def zip_bytes(files: list[Path]) -> bytes:
     return buffer.getvalue()
 
 
-def build(output: Path, files: list[Path]) -> bool:
+def build(output: Path, files: list[Path | str]) -> bool:
     """Write ``output`` unless it already holds these bytes; True when written."""
     data = zip_bytes(files)
     if output.exists() and output.read_bytes() == data:
@@ -56,7 +60,7 @@ def main(argv: list[str]) -> int:
     if len(argv) < 2:
         print(__doc__, file=sys.stderr)
         return 2
-    print("changed" if build(Path(argv[0]), [Path(name) for name in argv[1:]]) else "unchanged")
+    print("changed" if build(Path(argv[0]), argv[1:]) else "unchanged")
     return 0
 
 

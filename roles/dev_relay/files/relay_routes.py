@@ -20,7 +20,8 @@ only from a connection registered as a client, and names that client's developer
 checks is its own. The ack names the client the invocation went to, so that the client-gone notice
 sent to the developer's stubs when that client disconnects fails exactly the invocations it held.
 
-Messages (JSON, ``action`` selects the route; all go to $default): ``invoke`` from a stub,
+Messages (JSON, ``action`` selects the route; all go to $default, defined in
+``livestack_relay/protocol.py``, shipped in the zip): ``invoke`` from a stub, ``received``,
 ``result`` and ``ping`` from a client. Payloads stay opaque here: the stub and the client put
 what does not fit in a 128 KB message into S3 and send its location.
 
@@ -33,17 +34,17 @@ from __future__ import annotations
 import functools
 import json
 import os
-import re
 import time
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
 
+from livestack_relay.protocol import DEVELOPER_NAME, DEVELOPER_RULE
+
 CLIENT_TTL = 3 * 3600  # longer than API Gateway's 2 h connection limit; keep-alives refresh it
 CONNECTIONS_CACHED = 4096
 CLIENT_CACHE_SECONDS = 60.0
-DEVELOPER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 
 
 @functools.lru_cache(maxsize=8)
@@ -139,8 +140,10 @@ def on_connect(event: dict[str, Any], context: Any) -> dict[str, Any]:
     role, developer = query.get("role"), query.get("developer", "")
     if query.get("stage", stage) != stage:
         return _response(400, f"this relay serves stage {stage}, not {query.get('stage')}")
-    if role not in ("client", "stub") or not DEVELOPER_NAME.match(developer):
-        return _response(400, "role=client|stub and developer=<name> are required")
+    if role not in ("client", "stub"):
+        return _response(400, "role=client|stub is required")
+    if not DEVELOPER_NAME.match(developer):
+        return _response(400, f"the developer name {developer!r} must be {DEVELOPER_RULE}")
     now = int(time.time())
     identity = (event["requestContext"].get("identity") or {}).get("userArn") or ""
     table.put_item(
@@ -221,7 +224,7 @@ def on_message(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return _response(400)
     if action == "invoke":
         _invoke(table, connections, stage, connection_id, message)
-    elif action == "result":
+    elif action in ("result", "received"):
         _result(table, connections, connection_id, message)
     elif action == "ping":
         _ping(table, connections, stage, connection_id, message)
@@ -247,6 +250,7 @@ def _invoke(table: Any, connections: Any, stage: str, stub_id: str, message: dic
         "type": "invoke",
         "requestId": request_id,
         "deadlineMs": message.get("deadlineMs"),
+        "sentAt": message.get("sentAt"),
         "bucket": message.get("bucket"),
         "payload": message.get("payload"),
         "stub": stub_id,
@@ -289,6 +293,9 @@ def _result(table: Any, connections: Any, client_id: str, message: dict[str, Any
     sender = _connection_kind(table, client_id)
     if not sender or sender.get("role") != "client" or not stub_id:
         _post(connections, client_id, {"type": "error", "reason": "unknown-request", "requestId": request_id})
+        return
+    if message["action"] == "received":  # the client runs it: the stub waits on past its acknowledgement timeout
+        _post(connections, stub_id, {"type": "received", "requestId": request_id})
         return
     result = {
         "type": "result",

@@ -3,11 +3,19 @@
 Each invocation is packed (event, a subset of the context, the function's environment without
 credentials, the remaining time), sent over the stage's WebSocket API to the developer's
 ``livestack-relay`` client, and the client's answer is returned or raised. Payloads above what
-fits in one WebSocket message go through the stage's S3 bucket.
+fits in one WebSocket message go through the stage's S3 bucket. The protocol is
+``livestack_relay/protocol.py``, shipped in the zip beside this file.
 
 It fails fast and says why: no client connected (the relay answers at once), the relay not
 reachable (no route out of the VPC: connect times out after 1.5 s), the stub not authorised
-(IAM on ``$connect``), the client gone mid-call, the handler raising, a payload over 6 MB.
+(IAM on ``$connect``), a frozen client (no answer nor acknowledgement within 3 s), the client gone
+mid-call, the client unable to hand the result back, a payload over 6 MB. A warm connection
+dropped while the function was idle (API Gateway's 10 minute idle timeout, its 2 h limit) is
+renewed and the invocation sent again, once.
+
+A handler's error is raised as Lambda raises it: its type's name, its message, and a traceback
+of the handler's own frames (project-relative paths), so that the caller's ``stackTrace`` shows
+where the local handler failed.
 
 Environment: LIVESTACK_RELAY_URL (wss://.../stage), LIVESTACK_RELAY_DEVELOPER,
 LIVESTACK_RELAY_STAGE, LIVESTACK_RELAY_BUCKET; AWS_REGION and the credentials of the
@@ -16,10 +24,9 @@ function's role come from the Lambda runtime.
 
 from __future__ import annotations
 
-import base64
 import functools
-import gzip
 import json
+import linecache
 import os
 import time
 import uuid
@@ -28,15 +35,19 @@ from urllib.parse import urlencode
 
 import boto3
 import relay_stub_websocket as websocket
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
 
-LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024
-INLINE_LIMIT = 96 * 1024  # encoded payload sent inline; the envelope stays under the 128 KB message limit
+from livestack_relay import protocol
+
 CONNECT_TIMEOUT = 1.5
-ACK_TIMEOUT = 1.5
 RESULT_MARGIN = 0.3  # seconds kept to raise a clear timeout before the Lambda's own
-_SECRET_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+CONTEXT_FIELDS = (
+    "function_name",
+    "function_version",
+    "invoked_function_arn",
+    "memory_limit_in_mb",
+    "log_group_name",
+    "log_stream_name",
+)
 
 
 class RelayError(Exception):
@@ -48,6 +59,10 @@ class LocalClientNotConnected(RelayError):
 
 
 class LocalClientDisconnected(RelayError):
+    pass
+
+
+class LocalClientFrozen(RelayError):
     pass
 
 
@@ -67,21 +82,8 @@ class PayloadTooLarge(RelayError):
     pass
 
 
-def encode_payload(value: Any) -> tuple[str, int]:
-    """gzip + base64 of the JSON text; also the size of the JSON text, what Lambda's 6 MB limit counts."""
-    text = json.dumps(value, separators=(",", ":"), default=str).encode()
-    return base64.b64encode(gzip.compress(text, 5)).decode(), len(text)
-
-
-def decode_payload(data: str) -> Any:
-    return json.loads(gzip.decompress(base64.b64decode(data)))
-
-
-def signed_headers(url: str, region: str, credentials: Any) -> dict[str, str]:
-    """SigV4 headers of the WebSocket upgrade request (API Gateway checks them when $connect uses AWS_IAM)."""
-    request = AWSRequest(method="GET", url=url.replace("wss://", "https://", 1).replace("ws://", "http://", 1))
-    SigV4Auth(credentials, "execute-api", region).add_auth(request)
-    return {name: value for name, value in request.headers.items() if name.lower() != "host"}
+class _Dropped(Exception):
+    """The kept connection closed before the relay acknowledged the invocation."""
 
 
 class Relay:
@@ -103,7 +105,7 @@ class Relay:
     def _connect(self) -> websocket.WebSocket:
         host = self.url.split("/")[2]
         try:
-            headers = signed_headers(self.url, self.region, self.session.get_credentials())
+            headers = protocol.signed_headers(self.url, self.region, self.session.get_credentials())
             return websocket.WebSocket.connect(self.url, headers, CONNECT_TIMEOUT)
         except websocket.HandshakeError as error:
             if error.status in (401, 403):
@@ -118,83 +120,81 @@ class Relay:
                 "reaches it only through a NAT gateway (private subnet) or a VPC endpoint"
             ) from None
 
-    def _send(self, message: dict[str, Any]) -> websocket.WebSocket:
-        """Send on the kept connection; a connection that went stale while the function was idle is renewed once."""
-        text = json.dumps(message, separators=(",", ":"))
-        if self._socket is not None and not self._socket.closed:
-            try:
-                self._socket.send_text(text)
-                return self._socket
-            except websocket.WebSocketError:
-                self._socket.close()
-        self._socket = self._connect()
-        self._socket.send_text(text)
-        return self._socket
-
     def _pack(self, value: Any, key: str) -> dict[str, Any]:
-        data, size = encode_payload(value)
-        if size > LAMBDA_PAYLOAD_LIMIT:
-            raise PayloadTooLarge(f"the payload is {size} bytes, over Lambda's limit of {LAMBDA_PAYLOAD_LIMIT}")
-        if len(data) <= INLINE_LIMIT:
-            return {"inline": data}
-        self.s3.put_object(Bucket=self.bucket, Key=key, Body=data.encode())
-        return {"s3": {"bucket": self.bucket, "key": key}}
+        try:
+            return protocol.pack(value, self.s3, self.bucket, key, default=str)
+        except protocol.PayloadTooLarge as error:
+            raise PayloadTooLarge(str(error)) from None
 
-    def _unpack(self, reference: dict[str, Any]) -> Any:
-        if "inline" in reference:
-            return decode_payload(reference["inline"])
-        location = reference["s3"]
-        body = self.s3.get_object(Bucket=location["bucket"], Key=location["key"])["Body"].read()
-        return decode_payload(body.decode())
-
-    def invoke(self, event: Any, context: Any) -> Any:
+    def invoke(self, event: Any, context: Any) -> tuple[bool, Any]:
+        """(ok, the result or the local handler's error shape) of one invocation."""
         request_id = getattr(context, "aws_request_id", None) or str(uuid.uuid4())
         remaining_ms = context.get_remaining_time_in_millis() if context else 30000
         deadline = time.monotonic() + remaining_ms / 1000 - RESULT_MARGIN
         payload = {
             "event": event,
-            "context": {
-                name: getattr(context, name, None)
-                for name in (
-                    "function_name",
-                    "function_version",
-                    "invoked_function_arn",
-                    "memory_limit_in_mb",
-                    "log_group_name",
-                    "log_stream_name",
-                )
-            },
-            "environment": {k: v for k, v in os.environ.items() if k not in _SECRET_VARIABLES},
+            "context": {name: getattr(context, name, None) for name in CONTEXT_FIELDS},
+            "environment": protocol.function_environment(os.environ),
         }
+        reference = self._pack(payload, f"requests/{request_id}")
         message = {
             "action": "invoke",
             "requestId": request_id,
             "stage": self.stage,
             "developer": self.developer,
             "deadlineMs": remaining_ms,
+            "sentAt": int(time.time() * 1000),  # after an upload to S3: the client measures from here
             "bucket": self.bucket,
-            "payload": self._pack(payload, f"requests/{request_id}"),
+            "payload": reference,
         }
-        sock = self._send(message)
-        acknowledged = False
+        text = json.dumps(message, separators=(",", ":"))
+        kept = self._socket
+        if kept is not None and not kept.closed:
+            try:
+                kept.send_text(text)
+                return self._await(kept, request_id, remaining_ms, deadline)
+            except (_Dropped, websocket.WebSocketError):
+                kept.close()  # dropped while the function was idle: renewed, sent again once
+        self._socket = self._connect()
+        self._socket.send_text(text)
+        try:
+            return self._await(self._socket, request_id, remaining_ms, deadline)
+        except _Dropped as error:
+            raise RelayError(
+                f"the relay connection dropped before invocation {request_id} was taken: {error}"
+            ) from None
+
+    def _await(
+        self, sock: websocket.WebSocket, request_id: str, remaining_ms: int, deadline: float
+    ) -> tuple[bool, Any]:
+        """The answer to one invocation, failing fast on what will not answer."""
+        acknowledged = received = False
         client: str | None = None  # the client connection the relay sent this invocation to (named by the ack)
         gone: set[str] = set()  # clients the relay reported disconnected, maybe before this invocation's ack
+        limit = time.monotonic() + protocol.RELAY_ACK_TIMEOUT
         while True:
-            limit = time.monotonic() + ACK_TIMEOUT if not acknowledged else deadline
             try:
                 reply = json.loads(sock.recv(max(min(limit, deadline) - time.monotonic(), 0.001)))
             except TimeoutError:
+                if time.monotonic() >= deadline:
+                    raise LocalHandlerTimeout(
+                        f"the local handler did not answer invocation {request_id} in time ({remaining_ms} ms were "
+                        "left): a breakpoint? run livestack-relay --debug with dev_relay_debug: true"
+                    ) from None
                 if not acknowledged:
                     raise RelayError(
-                        f"the relay did not acknowledge invocation {request_id} within {ACK_TIMEOUT} s: "
+                        f"the relay did not acknowledge invocation {request_id} within {protocol.RELAY_ACK_TIMEOUT} s: "
                         "check the relay functions' logs and permissions"
                     ) from None
-                raise LocalHandlerTimeout(
-                    f"the local handler did not answer invocation {request_id} in time "
-                    f"({remaining_ms} ms were left); a breakpoint? raise the function's timeout"
+                raise LocalClientFrozen(
+                    f"the livestack-relay client of {self.developer} took invocation {request_id} but neither answered "
+                    f"nor acknowledged it within {protocol.CLIENT_ACK_TIMEOUT} s: it is frozen (the laptop asleep, "
+                    "the process stopped) or cannot send to the relay"
                 ) from None
             except websocket.WebSocketError as error:
                 self._socket = None
+                if not acknowledged:
+                    raise _Dropped(str(error)) from None
                 raise RelayError(f"the relay connection dropped during invocation {request_id}: {error}") from None
             if not isinstance(reply, dict):
                 continue
@@ -208,17 +208,17 @@ class Relay:
             kind = reply.get("type")
             if kind == "ack":
                 acknowledged, client = True, reply.get("client")
+                limit = time.monotonic() + protocol.CLIENT_ACK_TIMEOUT
                 if client in gone:
                     raise LocalClientDisconnected(
                         f"the livestack-relay client of {self.developer} disconnected during the invocation"
                     )
+            elif kind == "received" and not received:
+                received, limit = True, deadline
             elif kind == "error":
                 raise _relay_error(reply)
             elif kind == "result" and reply.get("developer") == self.developer:
-                value = self._unpack(reply["payload"])
-                if reply.get("ok"):
-                    return value
-                raise _remote_error(value)
+                return bool(reply.get("ok")), protocol.unpack(reply["payload"], self.s3)
 
 
 def _relay_error(reply: dict[str, Any]) -> RelayError:
@@ -226,13 +226,39 @@ def _relay_error(reply: dict[str, Any]) -> RelayError:
     return kinds.get(reply.get("reason", ""), RelayError)(reply.get("message", "the relay reported an error"))
 
 
+class _Frame(Exception):
+    """Raised once in each rebuilt frame of the local handler, to take its traceback entry."""
+
+
+def _raising(line: str) -> str:
+    """A statement raising ``E`` as long as the handler's line, so that a traceback marks none of it with carets."""
+    padding = len(line.strip()) - len('raise E or ""')
+    return f'raise E or "{"-" * padding}"' if padding >= 0 else "raise E"
+
+
 def _remote_error(error: dict[str, Any]) -> Exception:
-    """An exception named as the local handler's, so Lambda reports the same errorType."""
+    """The local handler's error as Lambda reports it: its type's name, message, and the handler's frames."""
     name = str(error.get("errorType") or "LocalHandlerError")
     if not name.isidentifier():
         name = "LocalHandlerError"
-    trace = "".join(error.get("stackTrace") or [])
-    return type(name, (Exception,), {})(f"{error.get('errorMessage', '')}\n(local handler traceback)\n{trace}")
+    exception = type(name, (Exception,), {"__module__": "builtins"})(str(error.get("errorMessage", "")))
+    entries = []
+    for frame in error.get("frames") or []:
+        filename, line, function = str(frame["file"]), max(int(frame["line"]), 1), str(frame["name"])
+        if frame.get("code"):  # the line, for Lambda's stackTrace: the file is not in the stub's package
+            lines = linecache.cache.get(filename, (0, None, [], filename))[2]
+            lines.extend(["\n"] * (line - len(lines)))
+            lines[line - 1] = f"{frame['code']}\n"
+            linecache.cache[filename] = (0, None, lines, filename)
+        code = compile("\n" * (line - 1) + _raising(str(frame.get("code") or "")), filename, "exec")
+        code = code.replace(co_name=function, co_qualname=function)
+        try:
+            exec(code, {"E": _Frame})  # noqa: S102 - a one-statement code object of our own
+        except _Frame as raised:
+            entries.append(raised.__traceback__.tb_next)
+    for entry, following in zip(entries, entries[1:], strict=False):
+        entry.tb_next = following
+    return exception.with_traceback(entries[0] if entries else None)
 
 
 @functools.lru_cache(maxsize=4)
@@ -249,4 +275,7 @@ def handler(event: Any, context: Any) -> Any:
         environ.get("LIVESTACK_RELAY_BUCKET", ""),
         environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION", "us-east-1"),
     )
-    return relay.invoke(event, context)
+    ok, value = relay.invoke(event, context)
+    if ok:
+        return value
+    raise _remote_error(value)  # here, so that the function's own frame is the only one of the stub

@@ -1,0 +1,1 @@
+../../roles/dev_relay/files/relay_protocol.py
