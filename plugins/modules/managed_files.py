@@ -13,9 +13,9 @@ short_description: Delete only the local files this collection wrote, as a manif
 description:
   - Keeps a manifest (JSON) of the files a role wrote into a directory on the controller, each with the SHA-256 of
     what was written, so that a later run deletes only those and never a user's own file beside them.
-  - With O(state=present), records O(files) (the files this run wrote; those missing are left out) and deletes the
-    files the manifest listed before that are no longer among them (a revoked developer's profile, the zip of the
-    other relay mode).
+  - With O(state=present), records O(files) (the files this run wrote; those missing are left out) and, with
+    O(prune), deletes the files the manifest listed before that are no longer among them (a revoked developer's
+    profile); without it, keeps them listed.
   - With O(state=absent), deletes every file the manifest lists, then the manifest, then the directory if the
     manifest says this collection created it and it is empty.
   - A listed file whose content changed since it was written is the user's now and is kept (returned in RV(kept)).
@@ -31,6 +31,10 @@ options:
     type: list
     elements: path
     default: []
+  prune:
+    description: With O(state=present), delete the listed files that are no longer among O(files).
+    type: bool
+    default: true
   created_directory:
     description:
       - Whether this run created the manifest's directory. Once recorded, the directory stays this collection's,
@@ -128,6 +132,7 @@ def main() -> None:
         argument_spec={
             "manifest": {"type": "path", "required": True},
             "files": {"type": "list", "elements": "path", "default": []},
+            "prune": {"type": "bool", "default": True},
             "created_directory": {"type": "bool", "default": False},
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         },
@@ -144,6 +149,8 @@ def main() -> None:
         module.fail_json(msg=f"cannot read the manifest {manifest_path}: {error}")
     recorded = manifest["files"]
     current = {path: digest(path) for path in set(recorded) | set(written)}
+    if state == "present" and not module.params["prune"]:
+        written += [path for path, sha in recorded.items() if path not in written and current[path] == sha]
     record, deleted, kept = plan(recorded, current, written)
     created = manifest["created_directory"] or module.params["created_directory"]
     directory = os.path.dirname(manifest_path)

@@ -74,6 +74,18 @@ def test_teardown_removes_a_directory_it_created_once_empty(tmp_path, monkeypatc
     assert down["deleted"] == [str(zip_file), str(directory)] and not directory.exists()
 
 
+def test_without_prune_the_files_no_longer_written_stay_listed(tmp_path, monkeypatch, capsys):
+    stub, app = tmp_path / "stub.zip", tmp_path / "app.zip"
+    stub.write_bytes(b"stub")
+    app.write_bytes(b"app")
+    manifest = str(tmp_path / ".livestack-manifest.json")
+    run_module(monkeypatch, capsys, manifest=manifest, files=[str(stub)], created_directory=True)
+    switched = run_module(monkeypatch, capsys, manifest=manifest, files=[str(app)], prune=False)
+    assert switched["deleted"] == [] and switched["files"] == sorted([str(app), str(stub)]) and stub.exists()
+    down = run_module(monkeypatch, capsys, manifest=manifest, state="absent")
+    assert down["deleted"] == sorted([str(app), str(stub)]) + [str(tmp_path)] and not tmp_path.exists()
+
+
 def test_teardown_without_a_manifest_deletes_nothing(tmp_path, monkeypatch, capsys):
     (tmp_path / "app.py").write_text("mine")
     down = run_module(monkeypatch, capsys, manifest=str(tmp_path / ".livestack-manifest.json"), state="absent")
