@@ -43,27 +43,32 @@ def test_every_option_has_a_type(role):
     assert {name for name in lists if not options[name].get("elements")} == set()
 
 
+# How each kind of option is converted, once, into its typed copy `__<option>` of the role's vars/main.yml.
+CONVERSIONS = {"bool": "bool", "path": "expanduser"}
+
+
 @pytest.mark.parametrize("role", ROLE_NAMES)
-def test_bool_options_are_used_only_through_their_typed_copy(role):
-    """-e name=false leaves the variable the string 'false': a role converts it once (vars/main.yml,
-    `__name: "{{ name | bool }}"`) and uses only the copy, or `when: not name` would be a string's truth."""
-    bools = [name for name, attrs in role_options(role).items() if attrs["type"] == "bool"]
+def test_bool_and_path_options_are_used_only_through_their_typed_copy(role):
+    """-e name=false leaves the variable the string 'false', and a path may start with ~: a role converts each
+    such option once (vars/main.yml, `__name: "{{ name | bool }}"` or `| expanduser`) and uses only the copy,
+    or `when: not name` would be a string's truth and `path is file` would look for a directory named ~."""
+    options = role_options(role)
+    converted = {name: CONVERSIONS[attrs["type"]] for name, attrs in options.items() if attrs["type"] in CONVERSIONS}
     role_dir = ROLES / role
     used = []
     for path in sorted((role_dir / "tasks").glob("*.yml")) + [role_dir / "vars" / "main.yml"]:
         document = yaml.safe_load(path.read_text()) or {}
         if isinstance(document, dict):  # vars: the typed copies themselves are the one conversion
-            document = {key: value for key, value in document.items() if key.lstrip("_") not in bools}
+            document = {key: value for key, value in document.items() if key.lstrip("_") not in converted}
         for expression in expressions(document):
             used += [
-                f"{path.name}: {name} in {expression!r}"
-                for name in bools
-                if re.search(rf"(?<![\w]){name}\b", expression)
+                f"{path.name}: {name} in {expression!r}" for name in converted if re.search(rf"\b{name}\b", expression)
             ]
     assert used == []
-    if bools:
-        typed = yaml.safe_load((role_dir / "vars" / "main.yml").read_text())
-        assert {name: typed.get(f"__{name}") for name in bools} == {name: f"{{{{ {name} | bool }}}}" for name in bools}
+    typed = yaml.safe_load((role_dir / "vars" / "main.yml").read_text()) if converted else {}
+    assert {name: typed.get(f"__{name}") for name in converted} == {
+        name: f"{{{{ {name} | {conversion} }}}}" for name, conversion in converted.items()
+    }
 
 
 def test_the_lookup_checks_only_given_options_of_each_role():
