@@ -27,7 +27,7 @@ options:
     type: path
     required: true
   files:
-    description: With O(state=present), the files this run wrote (absolute paths).
+    description: With O(state=present), the files this run wrote (absolute paths, in the manifest's directory).
     type: list
     elements: path
     default: []
@@ -138,22 +138,23 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    manifest_path, state = module.params["manifest"], module.params["state"]
-    written = [os.path.abspath(path) for path in module.params["files"]] if state == "present" else []
-    relative = [path for path in module.params["files"] if not os.path.isabs(path)]
-    if relative:
-        module.fail_json(msg=f"files must be absolute paths: {relative}")
+    manifest_path, state = os.path.abspath(module.params["manifest"]), module.params["state"]
+    directory = os.path.dirname(manifest_path)
+    written = [os.path.normpath(path) for path in module.params["files"]] if state == "present" else []
+    outside = [path for path in written if not os.path.isabs(path) or os.path.dirname(path) != directory]
+    if outside:
+        module.fail_json(msg=f"files must be absolute paths in the manifest's directory {directory}: {outside}")
     try:
         manifest = read_manifest(manifest_path)
     except (OSError, ValueError) as error:
         module.fail_json(msg=f"cannot read the manifest {manifest_path}: {error}")
-    recorded = manifest["files"]
+    # Only files of the manifest's own directory are ever deleted, whatever the manifest says.
+    recorded = {path: sha for path, sha in manifest["files"].items() if os.path.dirname(path) == directory}
     current = {path: digest(path) for path in set(recorded) | set(written)}
     if state == "present" and not module.params["prune"]:
         written += [path for path, sha in recorded.items() if path not in written and current[path] == sha]
     record, deleted, kept = plan(recorded, current, written)
     created = manifest["created_directory"] or module.params["created_directory"]
-    directory = os.path.dirname(manifest_path)
     after = {"files": record, "created_directory": created}
     if state == "present":
         changed = bool(deleted) or after != manifest

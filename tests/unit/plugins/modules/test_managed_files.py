@@ -86,6 +86,20 @@ def test_without_prune_the_files_no_longer_written_stay_listed(tmp_path, monkeyp
     assert down["deleted"] == sorted([str(app), str(stub)]) + [str(tmp_path)] and not tmp_path.exists()
 
 
+def test_files_outside_the_manifests_directory_are_refused_and_never_deleted(tmp_path, monkeypatch, capsys):
+    elsewhere = tmp_path / "elsewhere.txt"
+    elsewhere.write_text("mine")
+    directory = tmp_path / "stage"
+    directory.mkdir()
+    manifest = directory / ".livestack-manifest.json"
+    refused = run_module(monkeypatch, capsys, manifest=str(manifest), files=[str(elsewhere)])
+    assert refused["failed"] and "in the manifest's directory" in refused["msg"]
+    digest_of_elsewhere = digest(str(elsewhere))
+    manifest.write_text(json.dumps({"files": {str(elsewhere): digest_of_elsewhere}, "created_directory": True}))
+    down = run_module(monkeypatch, capsys, manifest=str(manifest), state="absent")
+    assert down["deleted"] == [str(directory)] and elsewhere.read_text() == "mine"
+
+
 def test_teardown_without_a_manifest_deletes_nothing(tmp_path, monkeypatch, capsys):
     (tmp_path / "app.py").write_text("mine")
     down = run_module(monkeypatch, capsys, manifest=str(tmp_path / ".livestack-manifest.json"), state="absent")
