@@ -175,6 +175,20 @@ def test_a_relative_directory_is_refused(emulator, converged, option):
     assert not (ROOT / "livestack-relative").exists()
 
 
+def test_a_directory_given_with_a_tilde_is_the_home_directorys(emulator, converged, tmp_path, monkeypatch):
+    """The relay rebuilt under -e dev_relay_build_dir=~/build: the same zips, in $HOME/build, nothing in the work
+    tree, no mutating request (the deterministic zips are the deployed code)."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    emulator.clear_requests()
+    result = run(emulator, "site.yml", "--tags", "dev_relay", "-e", "dev_relay_build_dir=~/build")
+    assert result.rc == 0, result.output[-3000:]
+    built, zips = files(tmp_path / "build"), ("relay.zip", "stub.zip")
+    assert sorted(built) == [".livestack-manifest.json", *zips]
+    assert {name: built[name] for name in zips} == {name: files(BUILD)[name] for name in zips}
+    assert not (ROOT / "~").exists()
+    assert emulator.requests()["mutating"] == 0
+
+
 @pytest.mark.parametrize("days", [45, 1096])
 def test_a_log_retention_that_would_delete_the_log_group_is_refused(emulator, converged, days):
     before = snapshot(emulator)
