@@ -115,8 +115,6 @@ def teardown_report(before: list[Mapping], after: list[Mapping]) -> list[str]:
     def listed(resources: list[Mapping]) -> str:
         return ", ".join(f"{resource['kind']} {resource['name']}" for resource in resources) or "none"
 
-    if not before:
-        return ["found nothing of the stage: nothing deleted (is it the right region, project and stage?)"]
     return [
         f"found {len(before)}: {listed(before)}",
         f"deleted {len(deleted)}: {listed(deleted)}",

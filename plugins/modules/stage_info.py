@@ -86,9 +86,18 @@ resources:
     id:
       description: Its id or ARN.
       type: str
+    regional:
+      description:
+        - Whether the resource is in the module's region; false for IAM roles and policies (global) and for a
+          bucket in another region.
+      type: bool
     pending_deletion:
       description: A secret scheduled for deletion (kept in its recovery window).
       type: bool
+found_here:
+  description: Whether any resource of the stage is in the region (a teardown anywhere else deletes nothing).
+  returned: always
+  type: bool
 """
 
 from collections.abc import Callable, Iterator
@@ -117,10 +126,13 @@ def _absent(error: ClientError, *codes: str) -> bool:
 class Lookup:
     def __init__(self, module: LivestackAWSModule, prefix: str) -> None:
         self.module = module
+        self.region = module.region
         self.prefix = prefix
         self.cluster = f"{prefix}-aurora"
         self._clients: dict[str, object] = {}
         self.pending_deletion: set[str] = set()
+        # IAM is global, and a bucket may be in another region: not evidence that the stage lives in this one.
+        self.not_regional: set[str] = set()
 
     def client(self, service: str):
         if service not in self._clients:
@@ -230,6 +242,7 @@ class Lookup:
             for policy in page["Policies"]:
                 if policy["PolicyName"] == name:
                     tags = iam.list_policy_tags(PolicyArn=policy["Arn"])["Tags"]
+                    self.not_regional.add(policy["Arn"])
                     yield "iam_managed_policy", policy["Arn"], name, tag_dict(tags)
 
     def roles(self, *parts: str) -> Iterator[Found]:
@@ -241,6 +254,7 @@ class Lookup:
                 if _absent(error, "NoSuchEntity"):
                     continue
                 raise
+            self.not_regional.add(role["Arn"])
             yield "iam_role", role["Arn"], name, tag_dict(iam.list_role_tags(RoleName=name)["Tags"])
 
     # --- client_vpn --------------------------------------------------------------------------------------
@@ -304,7 +318,14 @@ class Lookup:
                 tags = {"livestack:project": "(another AWS account)", "livestack:stage": "(unknown)"}
             else:
                 raise
+        if code_region(self.client("s3").get_bucket_location(Bucket=bucket).get("LocationConstraint")) != self.region:
+            self.not_regional.add(f"arn:aws:s3:::{bucket}")
         yield "s3_bucket", f"arn:aws:s3:::{bucket}", bucket, tag_dict(tags)
+
+
+def code_region(location: str | None) -> str:
+    """The region of a bucket from GetBucketLocation's LocationConstraint (None for us-east-1, EU of old)."""
+    return {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(location, location)
 
 
 def _name(resource: dict) -> str:
@@ -335,17 +356,25 @@ def main() -> None:
                     refused.append(problem)
                     continue
                 found = {"part": part, "kind": kind, "name": name, "id": resource_id}
+                found["regional"] = resource_id not in lookup.not_regional
                 resources.append(found | ({"pending_deletion": True} if resource_id in lookup.pending_deletion else {}))
     except ClientError as error:
         module.fail_json_aws(error, msg="Could not look up the resources of the stage")
     if refused:
         module.fail_json(msg="; ".join(refused), refused=refused, resources=resources)
-    if not resources and module.params["warn_when_none"] and module.params["parts"]:
+    found_here = any(resource["regional"] for resource in resources)
+    if not found_here and module.params["warn_when_none"] and module.params["parts"]:
+        elsewhere = ", ".join(f"{resource['kind']} {resource['name']}" for resource in resources)
         module.warn(
             f"found no resource of project {project} stage {stage} in region {module.region}: nothing to do"
             " (is it the right region, project and stage?)"
+            + (
+                f"; its resources outside any region or in another ({elsewhere}) are left as they are"
+                if elsewhere
+                else ""
+            )
         )
-    module.exit_json(changed=False, resources=resources)
+    module.exit_json(changed=False, resources=resources, found_here=found_here)
 
 
 if __name__ == "__main__":

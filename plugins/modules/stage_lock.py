@@ -126,18 +126,21 @@ def _process_start(pid: int) -> str:
 
 
 def _playbook_process() -> tuple[int, str]:
-    """The ansible-playbook process this module runs under (pid, start), or the parent's where /proc has none."""
-    pid = os.getppid()
+    """The ansible-playbook process this module runs under (pid, start), or the parent where /proc has none.
+
+    The topmost one: Ansible's workers are forks of it with the same command line, and end with each task.
+    """
+    found, pid = os.getppid(), os.getppid()
     while pid > 1:
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
                 if b"ansible-playbook" in cmdline.read():
-                    return pid, _process_start(pid)
+                    found = pid
             with open(f"/proc/{pid}/stat", encoding="utf-8") as stat:
                 pid = int(stat.read().rsplit(")", 1)[1].split()[1])
         except (OSError, ValueError, IndexError):
             break
-    return os.getppid(), _process_start(os.getppid())
+    return found, _process_start(found)
 
 
 def _iso(epoch: float) -> str:
@@ -223,7 +226,7 @@ class StageLock:
         return (
             f"stage {self.key} is locked by another run: {held.get('playbook')} started {held.get('started')} on host"
             f" {held.get('host')} (pid {held.get('pid')}), lock expiring {_iso(int(held.get('expires_at', 0)))};"
-            f" wait for it to end (or set livestack_lock_wait to seconds to wait); if that run is gone, the lock"
+            f" wait for it to end (or set stage_lock_wait to seconds to wait); if that run is gone, the lock"
             f" expires by itself, or delete item {KEY}={self.key} of DynamoDB table {self.table}"
         )
 
