@@ -17,7 +17,7 @@ description:
   - Then looks up, by name, every resource the roles of O(parts) name C(<project>-<stage>-<part>), and reads its
     tags. A resource that carries one of the stage's names but not the tags C(livestack:project=<project>) and
     C(livestack:stage=<stage>) belongs to someone else (another stage whose names collide, such as project
-    C(livestack-a) stage C(b) for project C(livestack) stage C(a-b)): the module fails naming both owners,
+    C(livestack-a) stage C(b) for project C(livestack) stage C(a-b)), and the module fails naming both owners,
     so that nothing of it is changed or deleted.
   - Makes only read requests.
 author:
@@ -66,7 +66,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 resources:
-  description: The resources of the stage that exist (all owned by it: a foreign one fails the module).
+  description: The resources of the stage that exist, all owned by it (a foreign one fails the module).
   returned: always
   type: list
   elements: dict

@@ -17,10 +17,10 @@ description:
     the lock held fails naming the holder's start time, host, process and playbook, or waits up to O(wait)
     seconds for it.
   - A lock left by a run that crashed expires O(ttl) seconds after it was taken; sooner when its holder ran
-    on this host and its process is gone (a killed C(ansible-playbook)): then it is taken over at once,
+    on this host and its process is gone (a killed C(ansible-playbook)), then it is taken over at once,
     conditionally on being still that run's.
   - Releasing deletes the item only if it is still this run's (its O(token)).
-  - In check mode nothing is written (no table, no item): a lock held by another run is reported as a warning.
+  - In check mode nothing is written (no table, no item); a lock held by another run is reported as a warning.
 author:
   - livestack developers (@livestack)
 options:
@@ -257,6 +257,8 @@ class StageLock:
             held = self.stored()
             if held is None:
                 continue  # released in between
+            if held["token"] == item["token"]:  # a retried PutItem whose first attempt was written after all
+                return {"changed": True, "token": item["token"], "lock": item}
             if self.abandoned(held) and self.put(item, "#token = :token", {":token": {"S": held["token"]}}):
                 self.module.warn(
                     f"took over the lock of stage {self.key} left by a killed run started {held['started']}"

@@ -165,8 +165,10 @@ def retag(emulator, kind: str, resource_ids: dict, stage: str) -> None:
         emulator.client("iam").tag_role(RoleName=f"{PREFIX}-proxy", Tags=[tag])
 
 
-@pytest.mark.parametrize("kind", RETAGGED)
-@pytest.mark.parametrize("playbook", ["site.yml", "teardown.yml"])
+@pytest.mark.parametrize(
+    ("kind", "playbook"),
+    [(kind, "site.yml") for kind in RETAGGED] + [("db_cluster", "teardown.yml"), ("s3_bucket", "teardown.yml")],
+)
 def test_a_resource_named_like_the_stage_but_tagged_for_another_is_refused(emulator, converged, kind, playbook):
     retag(emulator, kind, converged["ids"], "someone-else")
     try:
@@ -319,7 +321,7 @@ def test_teardown_says_what_it_found_and_deleted(emulator, converged):
     result = run(emulator, "teardown.yml")
     output = " ".join(result.output.split())
     assert result.rc == 0, result.output[-3000:]
-    found, deleted = (int(n) for n in re.search(r"found (\d+): .* deleted (\d+): ", output).groups())
+    found, deleted = (int(n) for n in re.search(r"found (\d+): .*deleted (\d+): ", output).groups())
     assert found > 30 and deleted == found - 1  # all but the secret, kept in its recovery window
     assert f"db_cluster {PREFIX}-aurora" in output and f"vpc {PREFIX}-vpc" in output
     assert f"kept in its recovery window 1: secret {PREFIX}/aurora/master" in output
