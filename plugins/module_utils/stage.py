@@ -89,9 +89,10 @@ def owner_error(kind: str, name: str, tags: Mapping[str, str] | None, project: s
         return None
     if found_project is None and found_stage is None:
         belongs = f"carries no {PROJECT_TAG} and {STAGE_TAG} tags (not made by livestack, or by hand)"
+        remedy = f" (if it is this stage's, tag it {PROJECT_TAG}={project} {STAGE_TAG}={stage})"
     else:
-        belongs = f"belongs to project {found_project} stage {found_stage} (tags)"
-    return f"{kind} {name} {belongs}, not to project {project} stage {stage}; refusing to change it"
+        belongs, remedy = f"belongs to project {found_project} stage {found_stage} (tags)", ""
+    return f"{kind} {name} {belongs}, not to project {project} stage {stage}; refusing to change it{remedy}"
 
 
 def tag_dict(tag_list: object) -> dict[str, str]:

@@ -317,6 +317,27 @@ def test_a_run_held_at_its_lock_keeps_a_second_one_out(emulator, converged):
     assert lock_item(emulator) is None
 
 
+def test_a_resource_named_like_the_stage_without_tags_is_refused(emulator, converged):
+    """A bucket of the stage's name with no tags at all (made by hand, or its tags removed) is no one's to delete."""
+    s3, bucket = emulator.client("s3"), f"{PREFIX}-relay-payloads"
+    tags = s3.get_bucket_tagging(Bucket=bucket)["TagSet"]
+    s3.delete_bucket_tagging(Bucket=bucket)
+    try:
+        emulator.clear_requests()
+        result = run(emulator, "teardown.yml")
+        output = " ".join(result.output.split())
+        assert result.rc != 0, result.output[-3000:]
+        assert (
+            f"dev_relay: s3 bucket {bucket} carries no livestack:project and livestack:stage tags (not made by"
+            " livestack, or by hand), not to project livestack stage a-b; refusing to change it (if it is this"
+            " stage's, tag it livestack:project=livestack livestack:stage=a-b)"
+        ) in output, result.output[-3000:]
+        assert (emulator.requests()["mutating"], emulator.requests()["stage_lock"]) == (0, 0)
+    finally:
+        s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": tags})
+    assert snapshot(emulator) == converged
+
+
 def test_teardown_says_what_it_found_and_deleted(emulator, converged):
     result = run(emulator, "teardown.yml")
     output = " ".join(result.output.split())

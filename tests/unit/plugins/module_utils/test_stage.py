@@ -71,7 +71,9 @@ def test_a_resource_is_owned_only_when_both_tags_say_so():
         "aurora: db cluster livestack-a-b-aurora belongs to project livestack-a stage b (tags), not to project"
         " livestack stage a-b; refusing to change it"
     )
-    assert "carries no livestack:project and livestack:stage tags" in owner_error("k", "n", {}, "p", "s")
+    untagged = owner_error("k", "n", {}, "p", "s")
+    assert "carries no livestack:project and livestack:stage tags" in untagged
+    assert untagged.endswith("(if it is this stage's, tag it livestack:project=p livestack:stage=s)")
     assert "belongs to project p stage None" in owner_error("k", "n", {"livestack:project": "p"}, "p", "s")
 
 
