@@ -38,6 +38,8 @@ NAME_LIMITS = (
     ("IAM managed policy name", "{prefix}-proxy-connect", 128),
 )
 
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")
+
 # The parts of the stack, in site.yml's order.
 PARTS = ("network", "aurora", "rds_proxy", "client_vpn", "dev_relay")
 
@@ -74,6 +76,13 @@ def name_errors(project: object, stage: object) -> list[str]:
     if project.startswith(("sthree-", "amzn-s3-demo-")):
         errors.append(f"livestack_project {project!r} must not start with an S3 reserved bucket prefix")
     return errors
+
+
+def region_errors(region: object) -> list[str]:
+    """The rule of livestack_region's form (whether the account knows it, only a request can tell)."""
+    if isinstance(region, str) and _REGION.match(region):
+        return []
+    return [f"livestack_region {region!r} is not an AWS region name (like eu-west-1)"]
 
 
 def owner(tags: Mapping[str, str] | None) -> tuple[str | None, str | None]:

@@ -103,7 +103,7 @@ found_here:
 from collections.abc import Callable, Iterator
 
 try:
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import BotoCoreError, ClientError
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
@@ -112,6 +112,7 @@ from ansible_collections.livestack.aws.plugins.module_utils.stage import (
     PARTS,
     name_errors,
     owner_error,
+    region_errors,
     tag_dict,
 )
 
@@ -343,7 +344,7 @@ def main() -> None:
         supports_check_mode=True,
     )
     project, stage = module.params["project"], module.params["stage"]
-    errors = name_errors(project, stage)
+    errors = name_errors(project, stage) + (region_errors(module.region) if module.params["parts"] else [])
     if errors:
         module.fail_json(msg="; ".join(errors), errors=errors)
     lookup = Lookup(module, f"{project}-{stage}")
@@ -358,8 +359,10 @@ def main() -> None:
                 found = {"part": part, "kind": kind, "name": name, "id": resource_id}
                 found["regional"] = resource_id not in lookup.not_regional
                 resources.append(found | ({"pending_deletion": True} if resource_id in lookup.pending_deletion else {}))
-    except ClientError as error:
-        module.fail_json_aws(error, msg="Could not look up the resources of the stage")
+    except (BotoCoreError, ClientError) as error:
+        module.fail_json_aws(
+            error, msg=f"livestack_region '{module.region}' cannot be reached, or refused to list the stage's resources"
+        )
     if refused:
         module.fail_json(msg="; ".join(refused), refused=refused, resources=resources)
     found_here = any(resource["regional"] for resource in resources)

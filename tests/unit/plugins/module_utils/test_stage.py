@@ -8,6 +8,7 @@ from ansible_collections.livestack.aws.plugins.module_utils.stage import (
     NAME_LIMITS,
     name_errors,
     owner_error,
+    region_errors,
     tag_dict,
     teardown_report,
 )
@@ -94,3 +95,8 @@ def test_teardown_report_says_what_was_found_deleted_and_kept():
         "kept in its recovery window 1: secret p-s/aurora/master",
         "still there 0: none",
     ]
+
+
+def test_region_names_have_the_form_of_aws_ones():
+    assert region_errors("eu-west-1") == [] and region_errors("us-gov-west-1") == []
+    assert region_errors("Frankfurt") == ["livestack_region 'Frankfurt' is not an AWS region name (like eu-west-1)"]
