@@ -9,12 +9,16 @@ from the wire protocol: ``Action=`` for the query protocols (EC2, RDS, IAM, STS)
 from __future__ import annotations
 
 import functools
+import json
 import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
 import botocore.session
 
+# The DynamoDB table of the stage locks (livestack.aws.stage_lock): writes to it change no resource of a stage,
+# so the recorder counts them apart from the other mutating requests.
+STAGE_LOCK_TABLE = "livestack-locks"
 READ_PREFIXES = ("Describe", "List", "Get", "Head", "Export", "Lookup", "Search", "Check", "Validate")
 
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
@@ -37,6 +41,10 @@ class ApiRequest:
         if self.action is None:
             return self.method not in ("GET", "HEAD", "OPTIONS")
         return not self.action.startswith(READ_PREFIXES)
+
+    @property
+    def stage_lock(self) -> bool:
+        return self.service == "dynamodb" and self.params.get("TableName") == STAGE_LOCK_TABLE
 
 
 def _flat_query(raw: str) -> dict[str, str]:
@@ -102,6 +110,13 @@ def classify(environ: dict, body: bytes) -> ApiRequest:
     target = environ.get("HTTP_X_AMZ_TARGET")
     if not action and target:
         action = target.rsplit(".", 1)[-1]
+    if service == "dynamodb" and body.startswith(b"{"):
+        try:
+            table = json.loads(body).get("TableName")
+        except ValueError:
+            table = None
+        if isinstance(table, str):
+            params["TableName"] = table
     if not action and (match := _CBOR_PATH.match(path)):
         action = match.group(1)
     if service == "apigateway" and path.startswith("/v2/"):

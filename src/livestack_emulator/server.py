@@ -27,7 +27,8 @@ CONTROL_PREFIX = "/_livestack/"
 
 
 class Recorder:
-    """Counts API requests by service, action and kind (read or mutating)."""
+    """Counts API requests by service, action and kind (read, mutating, or stage_lock: the writes to the stage
+    locks' table, which change no resource of a stage, are not counted as mutating)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -46,16 +47,25 @@ class Recorder:
             calls = list(self._calls)
         by_service: dict[str, Counter[str]] = {}
         for call in calls:
-            by_service.setdefault(call.service or "unknown", Counter())["mutating" if call.mutating else "read"] += 1
+            kind = "read" if not call.mutating else "stage_lock" if call.stage_lock else "mutating"
+            by_service.setdefault(call.service or "unknown", Counter())[kind] += 1
         summary: dict[str, Any] = {
             "total": len(calls),
-            "mutating": sum(1 for call in calls if call.mutating),
+            "mutating": sum(1 for call in calls if call.mutating and not call.stage_lock),
+            "stage_lock": sum(1 for call in calls if call.mutating and call.stage_lock),
             "read": sum(1 for call in calls if not call.mutating),
             "by_service": {name: dict(counts) for name, counts in sorted(by_service.items())},
         }
         if with_calls:
             summary["calls"] = [
-                {"service": c.service, "action": c.action, "mutating": c.mutating, "region": c.region} for c in calls
+                {
+                    "service": c.service,
+                    "action": c.action,
+                    "mutating": c.mutating and not c.stage_lock,
+                    "stage_lock": c.mutating and c.stage_lock,
+                    "region": c.region,
+                }
+                for c in calls
             ]
         return summary
 

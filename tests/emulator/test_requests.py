@@ -31,6 +31,34 @@ def test_counts_reads_and_mutations_per_service(emulator):
     assert summary["by_service"]["ec2"] == {"mutating": 2, "read": 1}
 
 
+def test_counts_the_stage_locks_writes_apart(emulator):
+    """Writes to the stage locks' table (livestack.aws.stage_lock) change no stage: counted as stage_lock."""
+    dynamodb = emulator.client("dynamodb")
+    for table in ("livestack-locks", "livestack-other-relay"):
+        dynamodb.create_table(
+            TableName=table,
+            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    emulator.clear_requests()
+    for table in ("livestack-locks", "livestack-other-relay"):
+        dynamodb.put_item(TableName=table, Item={"k": {"S": "x"}})
+        dynamodb.get_item(TableName=table, Key={"k": {"S": "x"}})
+    summary = emulator.requests(calls=True)
+    kinds = [(c["action"], c["mutating"], c["stage_lock"]) for c in summary["calls"]]
+    assert kinds == [
+        ("PutItem", False, True),
+        ("GetItem", False, False),
+        ("PutItem", True, False),
+        ("GetItem", False, False),
+    ]
+    assert (summary["mutating"], summary["stage_lock"], summary["read"]) == (1, 1, 2)
+    assert summary["by_service"]["dynamodb"] == {"stage_lock": 1, "mutating": 1, "read": 2}
+    for table in ("livestack-locks", "livestack-other-relay"):
+        dynamodb.delete_table(TableName=table)
+
+
 @pytest.mark.parametrize(
     ("service", "call", "expected"),
     [

@@ -1,0 +1,102 @@
+"""The stage's naming and ownership rules (module_utils/stage.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.livestack.aws.plugins.module_utils.stage import (
+    NAME_LIMITS,
+    name_errors,
+    owner_error,
+    region_errors,
+    tag_dict,
+    teardown_report,
+)
+
+
+@pytest.mark.parametrize(
+    ("project", "stage"), [("livestack", "alice"), ("livestack", "a-b"), ("p2", "0"), ("x", "dev-2")]
+)
+def test_good_names_pass(project, stage):
+    assert name_errors(project, stage) == []
+
+
+@pytest.mark.parametrize(
+    ("project", "stage", "message"),
+    [
+        ("livestack", "Alice", "livestack_stage 'Alice' must be lowercase letters, digits and single hyphens"),
+        ("livestack", "Alice", "Aurora identifiers ignore case, so 'Alice' would be 'alice'"),
+        ("LiveStack", "dev", "livestack_project 'LiveStack' must be lowercase"),
+        ("livestack", "a_b", "livestack_stage 'a_b' must be"),
+        ("livestack", "a--b", "livestack_stage 'a--b' must be"),
+        ("livestack", "dev-", "livestack_stage 'dev-' must be"),
+        ("livestack", "", "livestack_stage '' must be"),
+        ("livestack", "a.b", "livestack_stage 'a.b' must be"),
+        (
+            "1project",
+            "dev",
+            "digits and single hyphens, starting with a lowercase letter",
+        ),
+        ("livestack", 5, "livestack_stage 5 must be"),
+        ("livestack", "a" * 64, "is 64 characters, longer than the 63 of a DNS label"),
+        ("sthree-x", "dev", "must not start with an S3 reserved bucket prefix"),
+    ],
+)
+def test_bad_names_are_refused_naming_the_variable(project, stage, message):
+    assert message in " ".join(name_errors(project, stage))
+
+
+def test_the_longest_name_is_held_to_its_service_limit():
+    # Lambda's 64 characters for <prefix>-relay-disconnect bind first: project + stage at most 46 characters.
+    assert name_errors("p" * 20, "s" * 26) == []
+    errors = name_errors("p" * 20, "s" * 27)
+    assert len(errors) == 1
+    assert "Lambda function name" in errors[0] and "(65 characters), longer than its limit of 64" in errors[0]
+    assert "together they may be at most 46 characters" in errors[0]
+    # Every limit is reached by some length: no limit in the table is dead.
+    reached = {
+        kind
+        for n in range(40, 70)
+        for error in name_errors("p", "s" * n)
+        for kind, _, _ in NAME_LIMITS
+        if kind in error
+    }
+    assert {"Lambda function name", "S3 bucket name"} <= reached
+
+
+def test_a_resource_is_owned_only_when_both_tags_say_so():
+    ours = {"livestack:project": "livestack", "livestack:stage": "a-b", "Name": "x"}
+    assert owner_error("aurora: db cluster", "livestack-a-b-aurora", ours, "livestack", "a-b") is None
+    other = {"livestack:project": "livestack-a", "livestack:stage": "b"}
+    assert owner_error("aurora: db cluster", "livestack-a-b-aurora", other, "livestack", "a-b") == (
+        "aurora: db cluster livestack-a-b-aurora belongs to project livestack-a stage b (tags), not to project"
+        " livestack stage a-b; refusing to change it"
+    )
+    untagged = owner_error("k", "n", {}, "p", "s")
+    assert "carries no livestack:project and livestack:stage tags" in untagged
+    assert untagged.endswith("(if it is this stage's, tag it livestack:project=p livestack:stage=s)")
+    assert "belongs to project p stage None" in owner_error("k", "n", {"livestack:project": "p"}, "p", "s")
+
+
+def test_tags_in_every_aws_form():
+    assert tag_dict([{"Key": "a", "Value": "1"}]) == {"a": "1"}
+    assert tag_dict([{"key": "a", "value": "1"}]) == {"a": "1"}
+    assert tag_dict({"a": "1"}) == {"a": "1"}
+    assert tag_dict(None) == {}
+
+
+def test_teardown_report_says_what_was_found_deleted_and_kept():
+    cluster = {"id": "c", "kind": "db_cluster", "name": "p-s-aurora"}
+    secret = {"id": "s", "kind": "secret", "name": "p-s/aurora/master"}
+    lines = teardown_report([cluster, secret], [secret | {"pending_deletion": True}])
+    assert lines == [
+        "found 2: db_cluster p-s-aurora, secret p-s/aurora/master",
+        "deleted 1: db_cluster p-s-aurora",
+        "kept in its recovery window 1: secret p-s/aurora/master",
+        "still there 0: none",
+    ]
+
+
+def test_region_names_have_the_form_of_aws_ones():
+    assert region_errors("eu-west-1") == [] and region_errors("us-gov-west-1") == []
+    assert region_errors("Frankfurt") == ["livestack_region 'Frankfurt' is not an AWS region name (like eu-west-1)"]
