@@ -142,6 +142,10 @@ def test_the_gateways_own_connections_endpoint_posts_describes_deletes_and_answe
         aws_secret_access_key="testing",
     )
     with connect(url, open_timeout=10) as ws:
+        # The gateway takes the socket once websockets has answered the handshake: a moment after the client.
+        deadline = time.monotonic() + 5
+        while not gateway.connection_ids() and time.monotonic() < deadline:
+            time.sleep(0.01)
         (connection_id,) = gateway.connection_ids()
         for number in range(3):  # one kept-alive HTTP connection carries them all
             api.post_to_connection(ConnectionId=connection_id, Data=json.dumps({"n": number}).encode())
