@@ -39,6 +39,8 @@ def stage_facts(emulator):
         MasterUserPassword="password1",
         DBSubnetGroupName=STAGE,
         VpcSecurityGroupIds=[groups["database"]],
+        # The stage owns it (the stage check refuses a resource named like the stage without its tags).
+        Tags=[{"Key": "livestack:project", "Value": "livestack"}, {"Key": "livestack:stage", "Value": STAGE}],
     )["DBCluster"]
     rds.create_db_instance(
         DBInstanceIdentifier=f"livestack-{STAGE}-aurora-1",

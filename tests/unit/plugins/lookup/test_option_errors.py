@@ -11,7 +11,12 @@ import yaml
 
 from ansible_collections.livestack.aws.plugins.lookup.option_errors import ROLES, LookupModule, role_options
 
-ROLE_NAMES = sorted(path.parent.parent.name for path in ROLES.glob("*/meta/argument_specs.yml"))
+# The roles whose main entry point takes the stage's options (the stage role has only tasks_from entry points).
+ROLE_NAMES = sorted(
+    path.parent.parent.name
+    for path in ROLES.glob("*/meta/argument_specs.yml")
+    if "main" in yaml.safe_load(path.read_text())["argument_specs"]
+)
 
 
 def expressions(node: Any) -> list[str]:
