@@ -730,6 +730,11 @@ class Listener:
 
     def close(self) -> None:
         self.closed.set()
+        # shutdown wakes an accept() under way in the serving thread, so the port closes now, not after its timeout.
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.sock.close()
         with self._lock:
             sessions = list(self.sessions)
