@@ -10,6 +10,8 @@ from urllib.parse import unquote
 import pytest
 
 STAGE = "proxyrole"
+# The stand-in is the stage's (the stage check refuses a resource named like the stage without its tags).
+OWNED = [{"Key": "livestack:project", "Value": "livestack"}, {"Key": "livestack:stage", "Value": STAGE}]
 ACCOUNT = "123456789012"
 
 
@@ -39,10 +41,10 @@ def stage_facts(emulator):
         MasterUserPassword="password1",
         DBSubnetGroupName=STAGE,
         VpcSecurityGroupIds=[groups["database"]],
-        # The stage owns it (the stage check refuses a resource named like the stage without its tags).
-        Tags=[{"Key": "livestack:project", "Value": "livestack"}, {"Key": "livestack:stage", "Value": STAGE}],
+        Tags=OWNED,
     )["DBCluster"]
     rds.create_db_instance(
+        Tags=OWNED,
         DBInstanceIdentifier=f"livestack-{STAGE}-aurora-1",
         DBInstanceClass="db.serverless",
         Engine="aurora-mysql",
