@@ -134,7 +134,7 @@ def test_role_converges_with_a_least_privilege_role_and_tears_down(emulator, run
 
     down = run_playbook("teardown.yml", "--tags", "rds_proxy", stage=STAGE, extra_vars=variables)
     assert down.rc == 0, down.output[-5000:]
-    assert rds.describe_db_proxies()["DBProxies"] == []
+    assert [p for p in rds.describe_db_proxies()["DBProxies"] if STAGE in p["DBProxyName"]] == []
     assert [r for r in iam.list_roles()["Roles"] if r["RoleName"] == role_name] == []
     assert [
         p for p in iam.list_policies(Scope="Local")["Policies"] if p["PolicyName"].startswith(f"livestack-{STAGE}")
