@@ -20,6 +20,9 @@ import botocore.session
 # so the recorder counts them apart from the other mutating requests.
 STAGE_LOCK_TABLE = "livestack-locks"
 READ_PREFIXES = ("Describe", "List", "Get", "Head", "Export", "Lookup", "Search", "Check", "Validate")
+# The RDS Data API's ExecuteStatement reads when its statement does (the statement's first keyword).
+READ_STATEMENTS = frozenset({"SELECT", "SHOW", "DESCRIBE", "DESC", "EXPLAIN", "WITH"})
+_FIRST_KEYWORD = re.compile(r"^(?:\s|/\*.*?\*/|(?:--|#)[^\n]*\n?)*\(?\s*([A-Za-z]+)", re.DOTALL)
 
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
 _CBOR_PATH = re.compile(r"^/service/[^/]+/operation/([^/?]+)")
@@ -40,6 +43,8 @@ class ApiRequest:
     def mutating(self) -> bool:
         if self.action is None:
             return self.method not in ("GET", "HEAD", "OPTIONS")
+        if self.service == "rds-data" and self.action == "ExecuteStatement":
+            return self.params.get("Statement", "").upper() not in READ_STATEMENTS
         return not self.action.startswith(READ_PREFIXES)
 
     @property
@@ -117,6 +122,13 @@ def classify(environ: dict, body: bytes) -> ApiRequest:
             table = None
         if isinstance(table, str):
             params["TableName"] = table
+    if service == "rds-data" and body.startswith(b"{"):
+        try:
+            sql = json.loads(body).get("sql")
+        except ValueError:
+            sql = None
+        if isinstance(sql, str) and (keyword := _FIRST_KEYWORD.match(sql)):
+            params["Statement"] = keyword.group(1)
     if not action and (match := _CBOR_PATH.match(path)):
         action = match.group(1)
     if service == "apigateway" and path.startswith("/v2/"):

@@ -159,3 +159,29 @@ def test_tripwire_refuses_a_count_below_one(emulator):
     with pytest.raises(urllib.error.HTTPError) as refused:
         emulator.arm_tripwire(after=0)
     assert refused.value.code == 400
+
+
+def test_counts_a_data_api_statement_by_what_it_does(emulator):
+    """ExecuteStatement reads when its statement does (SELECT, SHOW, ...): so a check run reads only."""
+    data = emulator.client("rds-data")
+    arn = "arn:aws:rds:us-east-1:123456789012:cluster:no-such-cluster"
+    secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:none-AbCdEf"
+    statements = [
+        "SELECT user FROM mysql.user",
+        "  /* comment */ show grants for 'app'@'%'",
+        "-- a line comment\n(SELECT 1)",
+        "CREATE USER 'app' IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS'",
+        "GRANT SELECT ON app.* TO 'app'",
+    ]
+    emulator.clear_requests()
+    for sql in statements:
+        with pytest.raises(data.exceptions.ClientError):
+            data.execute_statement(resourceArn=arn, secretArn=secret, sql=sql)
+    calls = emulator.requests(calls=True)["calls"]
+    assert [(c["service"], c["action"], c["mutating"]) for c in calls] == [
+        ("rds-data", "ExecuteStatement", False),
+        ("rds-data", "ExecuteStatement", False),
+        ("rds-data", "ExecuteStatement", False),
+        ("rds-data", "ExecuteStatement", True),
+        ("rds-data", "ExecuteStatement", True),
+    ]
