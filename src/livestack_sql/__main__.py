@@ -21,7 +21,6 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from typing import Any
 import boto3
 import pymysql
 from botocore.exceptions import BotoCoreError
+from pymysql.constants import CLIENT
 
 EMULATOR_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}  # it takes any
 ACCESS_DENIED = 1045
@@ -134,8 +134,11 @@ def ca_bundle(outputs: dict[str, Any], cache: Path) -> Path:
         if cache.is_file():
             return cache
         raise Fatal(f"cannot fetch the CA bundle {url}: {error}; give --ca-bundle") from None
-    if not cache.is_file() or cache.read_bytes() != pem:
-        cache.write_bytes(pem)
+    try:
+        if not cache.is_file() or cache.read_bytes() != pem:
+            cache.write_bytes(pem)
+    except OSError as error:
+        raise Fatal(f"cannot keep the CA bundle at {cache}: {error}; give --ca-bundle") from None
     return cache
 
 
@@ -204,6 +207,8 @@ def connect(target: Target, token: str) -> pymysql.connections.Connection:
             database=target.database,
             ssl=context,
             connect_timeout=CONNECT_TIMEOUT,
+            autocommit=True,  # as the mysql client: a statement commits unless a transaction was begun
+            client_flag=CLIENT.MULTI_STATEMENTS,  # -e "a; b" as the mysql client runs it
         )
     except pymysql.err.OperationalError as error:
         code, message = error.args[0], error.args[-1]
@@ -227,7 +232,7 @@ def connect(target: Target, token: str) -> pymysql.connections.Connection:
             raise Fatal(
                 f"the proxy refused the IAM token of user {target.user!r} ({message}): your AWS identity needs "
                 f"rds-db:connect on arn:aws:rds-db:{target.region}:<account>:dbuser:{target.resource_id}/"
-                f"{target.user}; {policy}"
+                f"{target.user}; {policy} (and the user must exist in the database: aurora_users)"
             ) from None
         raise Fatal(f"{where}: {message}") from None
 
@@ -253,7 +258,6 @@ def execute(connection: pymysql.connections.Connection, sql: str, out=sys.stdout
                     print("\t".join(batch_value(value) for value in row), file=out)
             if not cursor.nextset():
                 break
-    connection.commit()
 
 
 def shell(connection: pymysql.connections.Connection, source=sys.stdin) -> int:

@@ -201,6 +201,14 @@ def test_one_statement_as_the_stages_user_prints_as_mysql_batch(stage, client):
 
 
 @pytest.mark.parametrize("client", CLIENTS)
+def test_several_statements_print_one_result_after_the_other(stage, client):
+    until_listening(stage)
+    run = sql(stage["alice"], "--client", client, "-e", "SELECT 1 AS one; SELECT 'x' AS two, 3 AS three")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "one\n1\ntwo\tthree\nx\t3\n"
+
+
+@pytest.mark.parametrize("client", CLIENTS)
 def test_a_session_reads_statements_until_the_end_of_input(stage, client):
     until_listening(stage)
     statements = "CREATE TABLE IF NOT EXISTS notes (id INT PRIMARY KEY, body TEXT);\nREPLACE INTO notes\n"
