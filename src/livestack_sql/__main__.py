@@ -50,6 +50,7 @@ class Target:
     user: str
     database: str | None
     region: str
+    account: str
     resource_id: str
     policy_arn: str | None
     profiles: dict[str, str]  # developer -> OpenVPN profile path
@@ -161,6 +162,7 @@ def target(args: argparse.Namespace) -> Target:
         user=user,
         database=args.database or next(iter(names(aurora.get("databases"))), None),
         region=region_of(outputs),
+        account=(proxy.get("arn", "").split(":")[4:5] or ["<account>"])[0],
         resource_id=proxy.get("resource_id", "<proxy resource id>"),
         policy_arn=policies.get(user),
         profiles=(outputs.get("client_vpn") or {}).get("profiles") or {},
@@ -231,7 +233,7 @@ def connect(target: Target, token: str) -> pymysql.connections.Connection:
             )
             raise Fatal(
                 f"the proxy refused the IAM token of user {target.user!r} ({message}): your AWS identity needs "
-                f"rds-db:connect on arn:aws:rds-db:{target.region}:<account>:dbuser:{target.resource_id}/"
+                f"rds-db:connect on arn:aws:rds-db:{target.region}:{target.account}:dbuser:{target.resource_id}/"
                 f"{target.user}; {policy} (and the user must exist in the database: aurora_users)"
             ) from None
         raise Fatal(f"{where}: {message}") from None
@@ -247,21 +249,22 @@ def batch_value(value: Any) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\0", "\\0")
 
 
-def execute(connection: pymysql.connections.Connection, sql: str, out=sys.stdout) -> None:
+def execute(connection: pymysql.connections.Connection, sql: str) -> None:
     """Run SQL, print each result set as ``mysql --batch`` does (tab-separated, a header line)."""
     with connection.cursor() as cursor:
         cursor.execute(sql)
         while True:
             if cursor.description:
-                print("\t".join(column[0] for column in cursor.description), file=out)
+                print("\t".join(column[0] for column in cursor.description))
                 for row in cursor.fetchall():
-                    print("\t".join(batch_value(value) for value in row), file=out)
+                    print("\t".join(batch_value(value) for value in row))
             if not cursor.nextset():
                 break
 
 
-def shell(connection: pymysql.connections.Connection, source=sys.stdin) -> int:
+def shell(connection: pymysql.connections.Connection) -> int:
     """The built-in shell: statements end with ';', 'exit' or end of input quits; errors go on."""
+    source = sys.stdin
     interactive = source.isatty()
     status, pending = 0, []
     while True:

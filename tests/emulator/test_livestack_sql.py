@@ -9,8 +9,10 @@ policy and ``bob`` not; the outputs file is what site.yml writes for such a stag
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import pty
 import re
 import shutil
 import subprocess
@@ -218,6 +220,29 @@ def test_a_session_reads_statements_until_the_end_of_input(stage, client):
     assert run.stdout == "body\nhello\n"
 
 
+def test_on_a_terminal_the_built_in_shell_prompts(stage):
+    until_listening(stage)
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [SQL, "--stage", "sql", "--client", "builtin"],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        env=stage["alice"],
+        start_new_session=True,
+    )
+    os.close(terminal)
+    os.write(controller, b"SELECT CURRENT_USER()\n;\nexit\n")
+    seen = b""
+    with contextlib.suppress(OSError):  # EIO once the shell has exited
+        while chunk := os.read(controller, 4096):
+            seen += chunk
+    os.close(controller)
+    assert process.wait(30) == 0
+    text = seen.decode().replace("\r\n", "\n")
+    assert "sql> " in text and "  -> " in text and "CURRENT_USER()\napp@%\n" in text, text
+
+
 @pytest.mark.skipif(not MYSQL, reason="no mysql client")
 def test_the_token_reaches_the_mysql_client_in_a_private_option_file_only(stage, tmp_path):
     """A mysql on PATH that records its arguments and its option file's modes, then runs the real client."""
@@ -287,7 +312,7 @@ def test_a_refused_token_names_the_missing_permission_and_the_stages_policy(stag
     until_listening(stage)
     run = sql(stage["bob"], "-e", "SELECT 1")
     assert run.returncode == 2 and run.stdout == ""
-    resource = f"arn:aws:rds-db:us-east-1:<account>:dbuser:{stage['resource_id']}/app"
+    resource = f"arn:aws:rds-db:us-east-1:{ACCOUNT}:dbuser:{stage['resource_id']}/app"
     assert f"your AWS identity needs rds-db:connect on {resource}" in run.stderr
     assert f"the stage's policy for it is {stage['policy']}" in run.stderr
 
