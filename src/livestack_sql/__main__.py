@@ -327,12 +327,12 @@ def run_mysql_client(program: str, target: Target, token: str, sql: str | None) 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        stage = target(args)
-        token = auth_token(stage, args.profile)
-        connection = connect(stage, token)
         program = mysql_client() if args.client != "builtin" else None
         if args.client == "mysql" and not program:
             raise Fatal("the mysql client is not installed (apt-get install mariadb-client, or mysql-client)")
+        stage = target(args)
+        token = auth_token(stage, args.profile)
+        connection = connect(stage, token)
         path = f"{stage.user}@{stage.endpoint}:{stage.port}"
         if stage.address != stage.endpoint:
             path += f" via {stage.address}"
