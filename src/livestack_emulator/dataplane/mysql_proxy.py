@@ -22,7 +22,8 @@ the session, rewriting the statements that create IAM users (``mysql.translate_s
   ``DefaultAuthScheme`` ``IAM_AUTH``, the client's token admits it and the proxy logs in as the
   same IAM user (end-to-end IAM), when the proxy's IAM role (its inline and attached policies) allows
   ``rds-db:connect`` on ``dbuser:<cluster resource id>/<user>``. ``IdleClientTimeout`` closes idle
-  clients; a proxy without an available target refuses the connection. There is no pooling: one MariaDB session per client.
+  clients; a proxy without an available target refuses the connection. There is no pooling: one
+  MariaDB session per client.
 
 Every refusal is MySQL error 1045 (``Access denied``) with the reason in the emulator's log and,
 for a proxy with ``DebugLogging``, in its CloudWatch log group ``/aws/rds/proxy/<name>``.
