@@ -156,7 +156,7 @@ def test_posture_check_passes_without_a_mutating_request(emulator, converged):
     run, broken = verify(emulator, STAGE)
     assert run.rc == 0 and broken == {}, run.output[-5000:]
     assert run.recap["changed"] == 0
-    assert f"13 posture rules hold for stage {STAGE}" in run.output
+    assert f"14 posture rules hold for stage {STAGE}" in run.output
 
 
 def test_faulted_converge_ends_as_the_clean_one(emulator, converged):
