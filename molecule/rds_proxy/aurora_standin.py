@@ -33,6 +33,7 @@ def create(endpoint: str, stage: str, subnets: str, group: str) -> dict:
         MasterUserPassword="x" * 16,
         DBSubnetGroupName=name,
         VpcSecurityGroupIds=[group],
+        EnableIAMDatabaseAuthentication=True,
     )["DBCluster"]
     rds.create_db_instance(
         DBInstanceIdentifier=f"{name}-1",
@@ -49,6 +50,8 @@ def create(endpoint: str, stage: str, subnets: str, group: str) -> dict:
         "aurora_secret_arn": secret["ARN"],
         "aurora_master_username": "admin",
         "aurora_kms_key_id": "",
+        # The users the aurora role declares: the proxy's role may connect to the cluster as exactly these.
+        "aurora_user_names": ["app"],
     }
 
 

@@ -20,7 +20,8 @@ description:
     fails and says so, before any change, unless O(replace=true), which deletes the proxy and creates it
     again (new endpoint and new C(prx-) resource id).
   - Input is checked before any mutating call (name pattern, idle timeout 1-28,800 s, pool percentages,
-    borrow timeout 0-300 s, two subnets in two availability zones, IAM auth C(ENABLED) only for SQL Server).
+    borrow timeout 0-300 s, two subnets in two availability zones, IAM auth C(ENABLED) only for SQL Server,
+    a secret unless end-to-end IAM).
   - Waits use the collection's poll loop because botocore has no waiter for RDS Proxy.
 author:
   - livestack developers (@livestack)
@@ -44,9 +45,19 @@ options:
       - V(MYSQL) when creating a proxy and not set.
     type: str
     choices: [MYSQL, POSTGRESQL, SQLSERVER]
+  default_auth_scheme:
+    description:
+      - How the proxy logs in to the database. V(IAM_AUTH) is end-to-end IAM authentication - clients connect
+        with an IAM token and the proxy connects as the same database user with IAM, through its O(role_arn),
+        which needs C(rds-db:connect) on C(dbuser:<cluster or instance resource id>/<user>); no secret is needed.
+        V(NONE) - the proxy logs in with the secrets of O(auth).
+      - Changed in place (C(ModifyDBProxy)). V(NONE) when creating a proxy and not set.
+    type: str
+    choices: [NONE, IAM_AUTH]
   auth:
     description:
-      - How clients authenticate, one entry per database user secret. Required to create a proxy.
+      - How clients authenticate, one entry per database user secret. Required to create a proxy, and at least
+        one entry, unless O(default_auth_scheme=IAM_AUTH); V([]) removes every entry of such a proxy.
       - Entries are matched to the current ones by O(auth[].secret_arn); fields left unset keep their value.
     type: list
     elements: dict
@@ -197,6 +208,17 @@ EXAMPLES = r"""
       livestack:stage: dev
   register: proxy
 
+- name: End-to-end IAM - no secret, the role may rds-db:connect as the cluster's users
+  livestack.aws.rds_db_proxy:
+    name: livestack-dev-proxy
+    default_auth_scheme: IAM_AUTH
+    auth: []
+    role_arn: arn:aws:iam::123456789012:role/livestack-dev-proxy
+    vpc_subnet_ids: [subnet-0aaa, subnet-0bbb]
+    require_tls: true
+    targets:
+      db_cluster_identifiers: [livestack-dev-aurora]
+
 - name: Shorter idle timeout, nothing else changes
   livestack.aws.rds_db_proxy:
     name: livestack-dev-proxy
@@ -251,6 +273,10 @@ proxy:
       description: Security groups of the proxy.
       type: list
       elements: str
+    default_auth_scheme:
+      description: C(IAM_AUTH) (end-to-end IAM) or C(NONE).
+      type: str
+      sample: IAM_AUTH
     auth:
       description: Authentication entries (C(auth_scheme), C(secret_arn), C(iam_auth), C(client_password_auth_type)).
       type: list
@@ -363,7 +389,7 @@ class ProxyManager:
     # --- creating -------------------------------------------------------------------------------
 
     def check_new_proxy(self, desired: dict[str, Any]) -> None:
-        missing = [option for option in ("auth", "role_arn", "vpc_subnet_ids") if not desired[option]]
+        missing = [option for option in ("role_arn", "vpc_subnet_ids") if not desired[option]]
         if missing:
             self.fail([f"{', '.join(missing)} required to create RDS proxy {self.name}"])
         self.check_subnets(desired["vpc_subnet_ids"])
@@ -426,6 +452,7 @@ class ProxyManager:
         current = self.state(found)
         self.fail(rules.check_pool(self.params.get("connection_pool"), current and current["connection_pool"]))
         desired = transform.desired_state(self.params, current)
+        self.fail(rules.check_auth_scheme(desired["default_auth_scheme"], desired["auth"]))
         replacing = False
         if current is None:
             self.check_new_proxy(desired)
@@ -488,6 +515,7 @@ def main() -> None:
         name=dict(type="str", required=True, aliases=["db_proxy_name"]),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         engine_family=dict(type="str", choices=["MYSQL", "POSTGRESQL", "SQLSERVER"]),
+        default_auth_scheme=dict(type="str", choices=["NONE", "IAM_AUTH"]),
         auth=dict(
             type="list",
             elements="dict",

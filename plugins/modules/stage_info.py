@@ -237,14 +237,16 @@ class Lookup:
             if not _absent(error, "DBProxyNotFoundFault"):
                 raise
         yield from self.roles("proxy")
+        # The client policies: <prefix>-proxy-connect-<user>, one per database user (and the single
+        # <prefix>-proxy-connect of earlier versions).
         name = f"{self.prefix}-proxy-connect"
         iam = self.client("iam")
         for page in iam.get_paginator("list_policies").paginate(Scope="Local"):
             for policy in page["Policies"]:
-                if policy["PolicyName"] == name:
+                if policy["PolicyName"] == name or policy["PolicyName"].startswith(f"{name}-"):
                     tags = iam.list_policy_tags(PolicyArn=policy["Arn"])["Tags"]
                     self.not_regional.add(policy["Arn"])
-                    yield "iam_managed_policy", policy["Arn"], name, tag_dict(tags)
+                    yield "iam_managed_policy", policy["Arn"], policy["PolicyName"], tag_dict(tags)
 
     def roles(self, *parts: str) -> Iterator[Found]:
         iam = self.client("iam")

@@ -267,18 +267,67 @@ def test_password_auth_when_the_proxy_has_iam_disabled(emulator, stack):
         )
 
 
-def test_end_to_end_iam_logs_in_to_the_cluster_as_the_iam_user(emulator, stack):
-    rds, host = emulator.client("rds"), stack["proxy"]["Endpoint"]
-    rds.modify_db_proxy(DBProxyName=PROXY, DefaultAuthScheme="IAM_AUTH")
+def proxy_role(iam, name: str, resources: list[str], attached: bool = False) -> str:
+    """A role for the proxy allowing rds-db:connect on ``resources``, inline or as an attached managed policy."""
+    trust = {
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "rds.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+    }
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    document = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "rds-db:connect", "Resource": resources}]}
+    )
+    if attached:
+        policy = iam.create_policy(PolicyName=f"{name}-connect", PolicyDocument=document)["Policy"]["Arn"]
+        iam.attach_role_policy(RoleName=name, PolicyArn=policy)
+    else:
+        iam.put_role_policy(RoleName=name, PolicyName="connect", PolicyDocument=document)
+    return arn
+
+
+@pytest.mark.parametrize(
+    ("role", "resource", "attached", "admitted"),
+    [
+        ("e2e-exact", "{cluster}/app", False, True),
+        ("e2e-attached", "{cluster}/app", True, True),
+        ("e2e-wildcard", "{cluster}/*", False, True),
+        ("e2e-other-user", "{cluster}/report", False, False),
+        ("e2e-other-cluster", "cluster-OTHER/app", False, False),
+        ("e2e-proxy-resource", "{proxy}/app", False, False),
+    ],
+)
+def test_end_to_end_iam_logs_in_as_the_user_only_when_the_proxys_role_may(
+    emulator, stack, role, resource, attached, admitted
+):
+    rds, iam, host = emulator.client("rds"), emulator.client("iam"), stack["proxy"]["Endpoint"]
+    ids = {"cluster": stack["cluster"]["DbClusterResourceId"], "proxy": stack["proxy"]["DBProxyArn"].rsplit(":", 1)[1]}
+    arn = proxy_role(iam, role, [f"arn:aws:rds-db:us-east-1:123456789012:dbuser:{resource.format(**ids)}"], attached)
+    rds.modify_db_proxy(DBProxyName=PROXY, DefaultAuthScheme="IAM_AUTH", RoleArn=arn)
     try:
         token = rds.generate_db_auth_token(host, 3306, "app")
-        with connect(host, 3306, user="app", password=token, ssl=tls(stack)) as db:
-            assert current_user(db) == "app@%"
+        if admitted:
+            with connect(host, 3306, user="app", password=token, ssl=tls(stack)) as db:
+                assert current_user(db) == "app@%"
+        else:
+            refused = refusal(host=host, port=3306, user="app", password=token, ssl=tls(stack))
+            assert refused.args[0] == ACCESS_DENIED
+            events = emulator.client("logs").filter_log_events(logGroupName=f"/aws/rds/proxy/{PROXY}")["events"]
+            expected = f"User: {arn} is not authorized to perform: rds-db:connect on resource: arn:aws:rds-db:"
+            assert any(expected in event["message"] for event in events)
         # admin is a password user of the cluster, not an IAM one: end-to-end IAM cannot log it in.
         token = rds.generate_db_auth_token(host, 3306, "admin")
         assert refusal(host=host, port=3306, user="admin", password=token, ssl=tls(stack)).args[0] == ACCESS_DENIED
     finally:
-        rds.modify_db_proxy(DBProxyName=PROXY, DefaultAuthScheme="NONE")
+        rds.modify_db_proxy(DBProxyName=PROXY, DefaultAuthScheme="NONE", RoleArn="arn:aws:iam::123456789012:role/proxy")
+
+
+def test_end_to_end_iam_refuses_when_the_proxys_role_does_not_exist(emulator, stack):
+    rds, host = emulator.client("rds"), stack["proxy"]["Endpoint"]
+    rds.modify_db_proxy(DBProxyName=PROXY, DefaultAuthScheme="IAM_AUTH", RoleArn="arn:aws:iam::123456789012:role/gone")
+    try:
+        token = rds.generate_db_auth_token(host, 3306, "app")
+        assert refusal(host=host, port=3306, user="app", password=token, ssl=tls(stack)).args[0] == ACCESS_DENIED
+    finally:
+        rds.modify_db_proxy(DBProxyName=PROXY, DefaultAuthScheme="NONE", RoleArn="arn:aws:iam::123456789012:role/proxy")
 
 
 def test_idle_clients_are_disconnected(emulator, stack):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from urllib.parse import unquote
 
 from conftest import Emulator, PlaybookRun, ansible_playbook
 
@@ -22,17 +21,14 @@ def verify(emulator: Emulator, stage: str) -> tuple[PlaybookRun, dict[str, str]]
     return run, {rule: problems for rule, problems in BROKEN_RULE.findall(run.output)}
 
 
-def proxy_policy(iam, prefix: str) -> dict:
-    """The document of the proxy role's inline policy, as the rds_proxy role wrote it."""
-    found = iam.get_role_policy(RoleName=f"{prefix}-proxy", PolicyName=f"{prefix}-proxy-read-secret")
-    document = found["PolicyDocument"]
-    return json.loads(unquote(document)) if isinstance(document, str) else document
+def put_proxy_policy(iam, prefix: str, name: str, statement: dict) -> None:
+    """One more inline policy on the proxy's role (whichever scheme's policy it already has)."""
+    document = {"Version": "2012-10-17", "Statement": [statement]}
+    iam.put_role_policy(RoleName=f"{prefix}-proxy", PolicyName=f"{prefix}-{name}", PolicyDocument=json.dumps(document))
 
 
-def put_proxy_policy(iam, prefix: str, document: dict) -> None:
-    iam.put_role_policy(
-        RoleName=f"{prefix}-proxy", PolicyName=f"{prefix}-proxy-read-secret", PolicyDocument=json.dumps(document)
-    )
+def delete_proxy_policy(iam, prefix: str, name: str) -> None:
+    iam.delete_role_policy(RoleName=f"{prefix}-proxy", PolicyName=f"{prefix}-{name}")
 
 
 def attach_broader_policy(iam, prefix: str) -> None:
@@ -56,7 +52,9 @@ def ids(emulator: Emulator, prefix: str) -> dict[str, str]:
     subnets = ec2.describe_subnets(Filters=[{"Name": "tag:Name", "Values": [f"{prefix}-private-a"]}])["Subnets"]
     endpoints = ec2.describe_client_vpn_endpoints()["ClientVpnEndpoints"]
     account = emulator.client("sts").get_caller_identity()["Account"]
+    cluster = emulator.client("rds").describe_db_clusters(DBClusterIdentifier=f"{prefix}-aurora")["DBClusters"][0]
     return {
+        "cluster_users": f"arn:aws:rds-db:us-east-1:{account}:dbuser:{cluster['DbClusterResourceId']}/*",
         "database_group": next(g["GroupId"] for g in groups if g["GroupName"] == f"{prefix}-database"),
         "private_subnet": subnets[0]["SubnetId"],
         "vpn_endpoint": next(e["ClientVpnEndpointId"] for e in endpoints if named(e, f"{prefix}-vpn")),
@@ -83,7 +81,8 @@ def breakages(emulator: Emulator, stage: str, found: dict[str, str]) -> list[Bre
     prefix = f"livestack-{stage}"
     ec2, rds, s3, iam = (emulator.client(name) for name in ("ec2", "rds", "s3", "iam"))
     group, subnet, endpoint = found["database_group"], found["private_subnet"], found["vpn_endpoint"]
-    policy, managed_policy = proxy_policy(iam, prefix), found["managed_policy"]
+    managed_policy = found["managed_policy"]
+    any_user = {"Sid": "AnyUser", "Effect": "Allow", "Action": "rds-db:connect", "Resource": found["cluster_users"]}
     return [
         (
             "no-open-ingress",
@@ -107,8 +106,13 @@ def breakages(emulator: Emulator, stage: str, found: dict[str, str]) -> list[Bre
         ),
         (
             "proxy-role-reads-only-its-secret",
-            lambda: put_proxy_policy(iam, prefix, {**policy, "Statement": [*policy["Statement"], BROADER_STATEMENT]}),
-            lambda: put_proxy_policy(iam, prefix, policy),
+            lambda: put_proxy_policy(iam, prefix, "broader-inline", BROADER_STATEMENT),
+            lambda: delete_proxy_policy(iam, prefix, "broader-inline"),
+        ),
+        (
+            "proxy-role-connects-only-as-declared-users",
+            lambda: put_proxy_policy(iam, prefix, "any-user", any_user),
+            lambda: delete_proxy_policy(iam, prefix, "any-user"),
         ),
         (
             "proxy-role-reads-only-its-secret",

@@ -53,7 +53,9 @@ def database(emulator):
     return {"subnets": subnets, "group": group, "secret": secret, "role": role, "cluster": cluster}
 
 
-@pytest.mark.parametrize("scenario", ["create_and_delete", "in_place_change", "targets", "replacement", "bad_input"])
+@pytest.mark.parametrize(
+    "scenario", ["create_and_delete", "in_place_change", "end_to_end_iam", "targets", "replacement", "bad_input"]
+)
 def test_rds_db_proxy(emulator, run_playbook, database, scenario):
     result = run_playbook(
         PLAYBOOK,

@@ -1,18 +1,62 @@
 """The rds_proxy role against the emulator, run alone (--tags rds_proxy) on the facts that the network
-and aurora roles publish, made here with boto3: converge, idempotence, the least-privilege IAM policy,
-bad input, teardown."""
+and aurora roles publish, made here with boto3 and pymysql: converge, end-to-end IAM through the proxy
+(TLS + token) as a declared user, refusal of any other, idempotence, rotation of a user, the least-privilege
+IAM policies, bad input, teardown."""
 
 from __future__ import annotations
 
 import json
+import time
+import urllib.request
 from urllib.parse import unquote
 
+import pymysql
 import pytest
 
 STAGE = "proxyrole"
 # The stand-in is the stage's (the stage check refuses a resource named like the stage without its tags).
 OWNED = [{"Key": "livestack:project", "Value": "livestack"}, {"Key": "livestack:stage", "Value": STAGE}]
 ACCOUNT = "123456789012"
+ACCESS_DENIED = 1045
+# IAM users of the cluster: app and report are declared, intruder never is.
+DB_USERS = ("app", "report", "intruder")
+
+
+def connect(emulator, host: str, user: str, **options) -> pymysql.connections.Connection:
+    """A TLS connection verified against the emulator's CA, retried while the endpoint is still starting."""
+    with urllib.request.urlopen(f"{emulator.url}/_livestack/health", timeout=10) as response:
+        ca = json.load(response)["ca_bundle"]
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return pymysql.connect(
+                host=host, port=3306, user=user, ssl={"ca": ca, "check_hostname": True}, connect_timeout=5, **options
+            )
+        except pymysql.err.OperationalError as error:
+            if error.args[0] == ACCESS_DENIED or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def connect_with_token(emulator, host: str, user: str) -> pymysql.connections.Connection:
+    token = emulator.client("rds").generate_db_auth_token(host, 3306, user)
+    return connect(emulator, host, user, password=token)
+
+
+def current_user(connection: pymysql.connections.Connection) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT CURRENT_USER()")
+        return cursor.fetchone()[0]
+
+
+def refused(emulator, host: str, user: str) -> int:
+    with pytest.raises(pymysql.err.OperationalError) as error:
+        connect_with_token(emulator, host, user).close()
+    return error.value.args[0]
+
+
+def document(found) -> dict:
+    return json.loads(unquote(found)) if isinstance(found, str) else found
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +75,9 @@ def stage_facts(emulator):
         for name in ("app", "vpn", "database")
     }
     secrets = emulator.client("secretsmanager")
-    secret = secrets.create_secret(Name=f"{STAGE}-db", SecretString='{"username": "admin", "password": "pw"}')["ARN"]
+    secret = secrets.create_secret(Name=f"{STAGE}-db", SecretString='{"username": "admin", "password": "password1"}')[
+        "ARN"
+    ]
     other_secret = secrets.create_secret(Name=f"{STAGE}-other", SecretString="{}")["ARN"]
     rds.create_db_subnet_group(DBSubnetGroupName=STAGE, DBSubnetGroupDescription="d", SubnetIds=subnets)
     cluster = rds.create_db_cluster(
@@ -41,6 +87,7 @@ def stage_facts(emulator):
         MasterUserPassword="password1",
         DBSubnetGroupName=STAGE,
         VpcSecurityGroupIds=[groups["database"]],
+        EnableIAMDatabaseAuthentication=True,
         Tags=OWNED,
     )["DBCluster"]
     rds.create_db_instance(
@@ -50,6 +97,12 @@ def stage_facts(emulator):
         Engine="aurora-mysql",
         DBClusterIdentifier=cluster["DBClusterIdentifier"],
     )
+    # The aurora role makes its users through the Data API; here the master makes them over TLS.
+    with connect(emulator, cluster["Endpoint"], "admin", password="password1") as db, db.cursor() as cursor:
+        cursor.execute("CREATE DATABASE app")
+        for user in DB_USERS:
+            cursor.execute(f"CREATE USER '{user}'@'%' IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS'")
+            cursor.execute(f"GRANT SELECT ON app.* TO '{user}'@'%'")
     facts = {
         "network_vpc_id": vpc,
         "network_private_subnet_ids": subnets,
@@ -62,6 +115,7 @@ def stage_facts(emulator):
         "aurora_secret_arn": secret,
         "aurora_master_username": "admin",
         "aurora_kms_key_id": "",
+        "aurora_user_names": ["app", "report"],
     }
     kms = emulator.client("kms")
     key = kms.create_key(Description=f"{STAGE} database secret")["KeyMetadata"]
@@ -69,20 +123,49 @@ def stage_facts(emulator):
     return {"facts": facts, "other_secret": other_secret, "key_id": key["KeyId"], "key_arn": key["Arn"]}
 
 
-def role_policy(emulator, role: str) -> dict:
+def role_policy(emulator, role: str, name: str) -> dict:
+    """The role's one inline policy, which must be ``name``."""
     iam = emulator.client("iam")
-    names = iam.list_role_policies(RoleName=role)["PolicyNames"]
-    assert names == [f"livestack-{STAGE}-proxy-read-secret"]
-    document = iam.get_role_policy(RoleName=role, PolicyName=names[0])["PolicyDocument"]
-    return json.loads(unquote(document)) if isinstance(document, str) else document
+    assert iam.list_role_policies(RoleName=role)["PolicyNames"] == [name]
+    return document(iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"])
 
 
-def test_role_converges_with_a_least_privilege_role_and_tears_down(emulator, run_playbook, stage_facts, tmp_path):
+def client_policies(emulator) -> dict[str, list]:
+    """The stage's client policies: name -> the resources of their rds-db:connect statements."""
+    iam = emulator.client("iam")
+    found = {}
+    for policy in iam.list_policies(Scope="Local")["Policies"]:
+        if policy["PolicyName"].startswith(f"livestack-{STAGE}-proxy-connect"):
+            version = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])
+            statements = document(version["PolicyVersion"]["Document"])["Statement"]
+            found[policy["PolicyName"]] = [(s["Action"], s["Resource"]) for s in statements]
+    return found
+
+
+def test_end_to_end_iam_admits_exactly_the_declared_users_and_tears_down(emulator, run_playbook, stage_facts, tmp_path):
     facts = stage_facts["facts"]
     outputs = tmp_path / "outputs.json"
     variables = {**facts, "livestack_outputs_file": str(outputs)}
-    proxy_name = f"livestack-{STAGE}-proxy"
-    role_name = f"livestack-{STAGE}-proxy"
+    proxy_name = role_name = f"livestack-{STAGE}-proxy"
+    cluster_user = f"arn:aws:rds-db:us-east-1:{ACCOUNT}:dbuser:{facts['aurora_cluster_resource_id']}"
+    iam = emulator.client("iam")
+    # Another stage's client policy of the same user: never this stage's to change or delete.
+    foreign = iam.create_policy(
+        PolicyName="livestack-elsewhere-proxy-connect-app",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "rds-db:connect",
+                        "Resource": f"arn:aws:rds-db:us-east-1:{ACCOUNT}:dbuser:prx-x/app",
+                    }
+                ],
+            }
+        ),
+        Tags=[{"Key": "livestack:project", "Value": "livestack"}, {"Key": "livestack:stage", "Value": "elsewhere"}],
+    )["Policy"]["Arn"]
 
     emulator.clear_requests()
     check = run_playbook("site.yml", "--check", "--tags", "rds_proxy", stage=STAGE, extra_vars=variables)
@@ -94,11 +177,12 @@ def test_role_converges_with_a_least_privilege_role_and_tears_down(emulator, run
     assert first.rc == 0, first.output[-5000:]
     assert first.recap["changed"] > 0
 
-    rds, iam = emulator.client("rds"), emulator.client("iam")
+    rds = emulator.client("rds")
     proxy = rds.describe_db_proxies(DBProxyName=proxy_name)["DBProxies"][0]
     assert (proxy["RequireTLS"], proxy["IdleClientTimeout"], proxy["DebugLogging"]) == (True, 7200, True)
     assert proxy["EngineFamily"] == "MYSQL"
-    assert [(a["SecretArn"], a["IAMAuth"]) for a in proxy["Auth"]] == [(facts["aurora_secret_arn"], "REQUIRED")]
+    assert proxy["DefaultAuthScheme"] == "IAM_AUTH"
+    assert proxy.get("Auth", []) == [], "end-to-end IAM: the proxy holds no secret"
     assert sorted(proxy["VpcSubnetIds"]) == sorted(facts["network_private_subnet_ids"])
     assert proxy["VpcSecurityGroupIds"] == [facts["network_security_group_ids"]["database"]]
     assert proxy["RoleArn"] == f"arn:aws:iam::{ACCOUNT}:role/{role_name}"
@@ -109,22 +193,33 @@ def test_role_converges_with_a_least_privilege_role_and_tears_down(emulator, run
         facts["aurora_cluster_identifier"]
     ]
 
-    trust = iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]
-    trust = json.loads(unquote(trust)) if isinstance(trust, str) else trust
+    trust = document(iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"])
     assert [s["Principal"] for s in trust["Statement"]] == [{"Service": "rds.amazonaws.com"}]
     assert iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"] == []
+    connect_policy = role_policy(emulator, role_name, f"livestack-{STAGE}-proxy-connect-db-users")
+    assert [(s["Action"], s["Resource"]) for s in connect_policy["Statement"]] == [
+        (["rds-db:connect"], [f"{cluster_user}/app", f"{cluster_user}/report"])
+    ]
 
     resource_id = proxy["DBProxyArn"].rsplit(":", 1)[1]
+    proxy_user = f"arn:aws:rds-db:us-east-1:{ACCOUNT}:dbuser:{resource_id}"
     published = json.loads(outputs.read_text())["rds_proxy"]
     assert published["endpoint"] == proxy["Endpoint"]
     assert published["resource_id"] == resource_id
-    connect = f"arn:aws:rds-db:us-east-1:{ACCOUNT}:dbuser:{resource_id}/admin"
-    assert published["client_policy_resource"] == connect
-    client_policy = iam.get_policy(PolicyArn=published["client_policy_arn"])["Policy"]
-    version = iam.get_policy_version(PolicyArn=client_policy["Arn"], VersionId=client_policy["DefaultVersionId"])
-    document = version["PolicyVersion"]["Document"]
-    document = json.loads(unquote(document)) if isinstance(document, str) else document
-    assert [(s["Action"], s["Resource"]) for s in document["Statement"]] == [(["rds-db:connect"], [connect])]
+    assert published["auth_scheme"] == "IAM_AUTH"
+    policy_arn = f"arn:aws:iam::{ACCOUNT}:policy/livestack-{STAGE}-proxy-connect"
+    assert published["client_policy_arns"] == {"app": f"{policy_arn}-app", "report": f"{policy_arn}-report"}
+    assert client_policies(emulator) == {
+        f"livestack-{STAGE}-proxy-connect-app": [(["rds-db:connect"], [f"{proxy_user}/app"])],
+        f"livestack-{STAGE}-proxy-connect-report": [(["rds-db:connect"], [f"{proxy_user}/report"])],
+    }
+
+    # Through the proxy, over verified TLS, with a token: the declared users get in as themselves.
+    for user in ("app", "report"):
+        with connect_with_token(emulator, proxy["Endpoint"], user) as db:
+            assert current_user(db) == f"{user}@%"
+    # intruder is an IAM user of the cluster, but the proxy's role may not connect as it.
+    assert refused(emulator, proxy["Endpoint"], "intruder") == ACCESS_DENIED
 
     emulator.clear_requests()
     second = run_playbook("site.yml", "--diff", "--tags", "rds_proxy", stage=STAGE, extra_vars=variables)
@@ -132,13 +227,50 @@ def test_role_converges_with_a_least_privilege_role_and_tears_down(emulator, run
     assert second.recap["changed"] == 0, second.output[-5000:]
     assert emulator.requests()["mutating"] == 0
 
+    # report is no longer declared: its client policy and its place in the role's policy go in the same run.
+    rotated = run_playbook(
+        "site.yml", "--tags", "rds_proxy", stage=STAGE, extra_vars={**variables, "aurora_user_names": ["app"]}
+    )
+    assert rotated.rc == 0, rotated.output[-5000:]
+    connect_policy = role_policy(emulator, role_name, f"livestack-{STAGE}-proxy-connect-db-users")
+    assert connect_policy["Statement"][0]["Resource"] == [f"{cluster_user}/app"]
+    assert list(client_policies(emulator)) == [f"livestack-{STAGE}-proxy-connect-app"]
+    assert json.loads(outputs.read_text())["rds_proxy"]["client_policy_arns"] == {"app": f"{policy_arn}-app"}
+    assert refused(emulator, proxy["Endpoint"], "report") == ACCESS_DENIED
+    with connect_with_token(emulator, proxy["Endpoint"], "app") as db:
+        assert current_user(db) == "app@%"
+
     down = run_playbook("teardown.yml", "--tags", "rds_proxy", stage=STAGE, extra_vars=variables)
     assert down.rc == 0, down.output[-5000:]
     assert [p for p in rds.describe_db_proxies()["DBProxies"] if STAGE in p["DBProxyName"]] == []
     assert [r for r in iam.list_roles()["Roles"] if r["RoleName"] == role_name] == []
-    assert [
-        p for p in iam.list_policies(Scope="Local")["Policies"] if p["PolicyName"].startswith(f"livestack-{STAGE}")
-    ] == []
+    assert client_policies(emulator) == {}
+    assert iam.get_policy(PolicyArn=foreign)["Policy"]["PolicyName"] == "livestack-elsewhere-proxy-connect-app"
+    iam.delete_policy(PolicyArn=foreign)
+
+
+def test_the_secrets_scheme_keeps_the_master_secret_and_the_masters_client_policy(
+    emulator, run_playbook, stage_facts, tmp_path
+):
+    facts = stage_facts["facts"]
+    outputs = tmp_path / "outputs.json"
+    variables = {**facts, "rds_proxy_auth_scheme": "SECRETS", "livestack_outputs_file": str(outputs)}
+    try:
+        result = run_playbook("site.yml", "--tags", "rds_proxy", stage=STAGE, extra_vars=variables)
+        assert result.rc == 0, result.output[-5000:]
+        proxy = emulator.client("rds").describe_db_proxies(DBProxyName=f"livestack-{STAGE}-proxy")["DBProxies"][0]
+        assert proxy.get("DefaultAuthScheme", "NONE") == "NONE"
+        assert [(a["SecretArn"], a["IAMAuth"]) for a in proxy["Auth"]] == [(facts["aurora_secret_arn"], "REQUIRED")]
+        role_policy(emulator, f"livestack-{STAGE}-proxy", f"livestack-{STAGE}-proxy-read-secret")
+        published = json.loads(outputs.read_text())["rds_proxy"]
+        assert list(published["client_policy_arns"]) == ["admin"]
+        assert list(client_policies(emulator)) == [f"livestack-{STAGE}-proxy-connect-admin"]
+        with connect_with_token(emulator, proxy["Endpoint"], "admin") as db:
+            assert current_user(db) == "admin@%"
+    finally:
+        down = run_playbook("teardown.yml", "--tags", "rds_proxy", stage=STAGE, extra_vars=variables)
+        assert down.rc == 0, down.output[-5000:]
+    assert client_policies(emulator) == {}
 
 
 @pytest.mark.parametrize(
@@ -149,14 +281,14 @@ def test_role_converges_with_a_least_privilege_role_and_tears_down(emulator, run
 def test_the_role_policy_reads_only_the_one_secret(emulator, run_playbook, stage_facts, key):
     kms_key_id = stage_facts.get(key, key)
     key_arn = stage_facts["key_arn"] if key else None
-    facts = {**stage_facts["facts"], "aurora_kms_key_id": kms_key_id}
+    facts = {**stage_facts["facts"], "aurora_kms_key_id": kms_key_id, "rds_proxy_auth_scheme": "SECRETS"}
     # Only the IAM part of the role: the proxy is tested above.
     result = run_playbook(
         "site.yml", "--tags", "rds_proxy", stage=STAGE, extra_vars={**facts, "network_private_subnet_ids": ["", ""]}
     )
     try:
         assert result.rc == 0, result.output[-5000:]
-        policy = role_policy(emulator, f"livestack-{STAGE}-proxy")
+        policy = role_policy(emulator, f"livestack-{STAGE}-proxy", f"livestack-{STAGE}-proxy-read-secret")
         expected = [
             {
                 "Sid": "ReadTheDatabaseSecret",
@@ -187,7 +319,14 @@ def test_the_role_policy_reads_only_the_one_secret(emulator, run_playbook, stage
 BAD_INPUT = [
     ({"aurora_secret_arn": "db-secret"}, "aurora_secret_arn (a Secrets Manager ARN, got 'db-secret')"),
     ({"network_private_subnet_ids": ["subnet-a"]}, "the proxy needs network_private_subnet_ids (two)"),
-    ({"aurora_kms_key_id": "alias/no-such-key"}, "aurora_kms_key_id 'alias/no-such-key' names no KMS key of us-east-1"),
+    (
+        {"aurora_kms_key_id": "alias/no-such-key", "rds_proxy_auth_scheme": "SECRETS"},
+        "aurora_kms_key_id 'alias/no-such-key' names no KMS key of us-east-1",
+    ),
+    ({"aurora_cluster_resource_id": ""}, "for end-to-end IAM, aurora_cluster_resource_id ('')"),
+    ({"rds_proxy_iam_auth": "DISABLED"}, "rds_proxy_iam_auth 'DISABLED' contradicts rds_proxy_auth_scheme IAM_AUTH"),
+    ({"rds_proxy_db_users": ["app", "app"]}, "rds_proxy_db_users names app more than once"),
+    ({"aurora_user_names": ["a b"]}, "rds_proxy_db_users: user 'a b' makes the IAM policy name"),
 ]
 
 

@@ -50,7 +50,6 @@ EFFECTIVE_BOOLS = {
     },
     "rds_proxy_require_tls": {"Create the proxy in front of the cluster"},
     "rds_proxy_debug_logging": {"Create the proxy in front of the cluster"},
-    "rds_proxy_client_policy": set(),  # false: the role leaves the policy alone, nothing to predict
 }
 # The teardown-only bools are the last test's (aurora_skip_final_snapshot) and client_vpn_remove_pki.
 LIST_OPTIONS = [

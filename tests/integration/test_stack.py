@@ -156,7 +156,7 @@ def test_posture_check_passes_without_a_mutating_request(emulator, converged):
     run, broken = verify(emulator, STAGE)
     assert run.rc == 0 and broken == {}, run.output[-5000:]
     assert run.recap["changed"] == 0
-    assert f"13 posture rules hold for stage {STAGE}" in run.output
+    assert f"14 posture rules hold for stage {STAGE}" in run.output
 
 
 def test_faulted_converge_ends_as_the_clean_one(emulator, converged):
@@ -173,7 +173,7 @@ def test_faulted_converge_ends_as_the_clean_one(emulator, converged):
 
 
 def test_posture_check_names_each_rule_broken_behind_ansibles_back(emulator, converged) -> None:
-    """Every breakage at once (one verify run instead of eight): each rule reports its own, and only those fail."""
+    """Every breakage at once (one verify run instead of nine): each rule reports its own, and only those fail."""
     found = ids(emulator, PREFIX)
     cases = breakages(emulator, STAGE, found)
     restores = []
@@ -193,6 +193,8 @@ def test_posture_check_names_each_rule_broken_behind_ansibles_back(emulator, con
     assert "BlockPublicPolicy is not true" in broken["bucket-private"]
     assert "statement Broader allows secretsmanager:* on *" in broken["proxy-role-reads-only-its-secret"]
     assert f"managed policy {found['managed_policy']} is attached" in broken["proxy-role-reads-only-its-secret"]
+    any_user = f"statement AnyUser allows rds-db:connect on {found['cluster_users']}"
+    assert any_user in broken["proxy-role-connects-only-as-declared-users"]
     assert re.search(r"subnet subnet-\w+ has no livestack:stage tag", broken["stage-tags"])
     assert "split tunnel is off" in broken["vpn-split-tunnel"]
     assert f"instance {PREFIX}-aurora-1 is publicly accessible" in broken["database-not-public"]

@@ -3,9 +3,9 @@
 """RDS Proxy state: AWS shapes to one normalised dict, the desired dict from the options, and the
 calls that turn one into the other.
 
-A proxy's state here is ``{name, engine_family, vpc_subnet_ids, auth, role_arn, vpc_security_group_ids,
-require_tls, idle_client_timeout, debug_logging, connection_pool, targets, tags}``. Options left unset
-(``None``) keep the current value, so the comparison only looks at what the caller asked for.
+A proxy's state here is ``{name, engine_family, vpc_subnet_ids, default_auth_scheme, auth, role_arn,
+vpc_security_group_ids, require_tls, idle_client_timeout, debug_logging, connection_pool, targets, tags}``.
+Options left unset (``None``) keep the current value, so the comparison only looks at what the caller asked for.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
 REPLACEMENT_ONLY = ("engine_family", "vpc_subnet_ids")
 # Option name -> ModifyDBProxy / CreateDBProxy parameter.
 PROXY_SETTINGS = {
+    "default_auth_scheme": "DefaultAuthScheme",
     "role_arn": "RoleArn",
     "require_tls": "RequireTLS",
     "idle_client_timeout": "IdleClientTimeout",
@@ -91,6 +92,8 @@ def current_state(
         "name": proxy["DBProxyName"],
         "engine_family": proxy.get("EngineFamily"),
         "vpc_subnet_ids": sorted(proxy.get("VpcSubnetIds") or []),
+        # Proxies made before end-to-end IAM existed report no DefaultAuthScheme: NONE, the API's default.
+        "default_auth_scheme": proxy.get("DefaultAuthScheme") or "NONE",
         "auth": normalise_auth(proxy.get("Auth") or []),
         "role_arn": proxy.get("RoleArn"),
         "vpc_security_group_ids": sorted(proxy.get("VpcSecurityGroupIds") or []),
@@ -117,7 +120,14 @@ def desired_state(params: dict[str, Any], current: dict[str, Any] | None) -> dic
     """The state the options ask for; ``current`` is None when the proxy does not exist yet."""
     base = copy.deepcopy(current) if current else _new_proxy_state(params["name"])
     state = base
-    for key in ("engine_family", "role_arn", "require_tls", "idle_client_timeout", "debug_logging"):
+    for key in (
+        "engine_family",
+        "default_auth_scheme",
+        "role_arn",
+        "require_tls",
+        "idle_client_timeout",
+        "debug_logging",
+    ):
         if params.get(key) is not None:
             state[key] = params[key]
     for key in ("vpc_subnet_ids", "vpc_security_group_ids"):
@@ -145,6 +155,7 @@ def _new_proxy_state(name: str) -> dict[str, Any]:
         "name": name,
         "engine_family": "MYSQL",
         "vpc_subnet_ids": [],
+        "default_auth_scheme": "NONE",
         "auth": [],
         "role_arn": None,
         "vpc_security_group_ids": [],
@@ -214,13 +225,15 @@ def create_parameters(desired: dict[str, Any]) -> dict[str, Any]:
     parameters: dict[str, Any] = {
         "DBProxyName": desired["name"],
         "EngineFamily": desired["engine_family"],
-        "Auth": auth_parameter(desired["auth"]),
+        "DefaultAuthScheme": desired["default_auth_scheme"],
         "RoleArn": desired["role_arn"],
         "VpcSubnetIds": desired["vpc_subnet_ids"],
         "RequireTLS": desired["require_tls"],
         "IdleClientTimeout": desired["idle_client_timeout"],
         "DebugLogging": desired["debug_logging"],
     }
+    if desired["auth"]:
+        parameters["Auth"] = auth_parameter(desired["auth"])
     if desired["vpc_security_group_ids"]:
         parameters["VpcSecurityGroupIds"] = desired["vpc_security_group_ids"]
     if desired["tags"]:

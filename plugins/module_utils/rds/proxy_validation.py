@@ -60,8 +60,6 @@ def check_auth(auth: list[dict[str, Any]] | None, engine_family: str) -> list[st
     if auth is None:
         return []
     errors = []
-    if not auth:
-        errors.append("auth must hold at least one entry (the secret of the database user)")
     seen: set[str] = set()
     for index, entry in enumerate(auth):
         where = f"auth[{index}]"
@@ -84,6 +82,16 @@ def check_auth(auth: list[dict[str, Any]] | None, engine_family: str) -> list[st
                 f" (one of {', '.join(allowed)})"
             )
     return errors
+
+
+def check_auth_scheme(default_auth_scheme: str, auth: list[dict[str, Any]]) -> list[str]:
+    """The proxy as it would be: without end-to-end IAM, the proxy logs in to the database with a secret."""
+    if default_auth_scheme != "IAM_AUTH" and not auth:
+        return [
+            f"auth must hold at least one entry (the secret of a database user) when default_auth_scheme is"
+            f" {default_auth_scheme}; only IAM_AUTH (end-to-end IAM) needs no secret"
+        ]
+    return []
 
 
 def check_pool(pool: dict[str, Any] | None, current: dict[str, Any] | None = None) -> list[str]:

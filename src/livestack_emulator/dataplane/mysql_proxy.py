@@ -20,8 +20,10 @@ the session, rewriting the statements that create IAM users (``mysql.translate_s
   user of one of them, with an IAM token when its ``IAMAuth`` is ``REQUIRED`` (a password when
   ``DISABLED``, either when ``ENABLED``), and the proxy logs in with the secret's password; with
   ``DefaultAuthScheme`` ``IAM_AUTH``, the client's token admits it and the proxy logs in as the
-  same IAM user (end-to-end IAM). ``IdleClientTimeout`` closes idle clients; a proxy without an
-  available target refuses the connection. There is no pooling: one MariaDB session per client.
+  same IAM user (end-to-end IAM), when the proxy's IAM role (its inline and attached policies) allows
+  ``rds-db:connect`` on ``dbuser:<cluster resource id>/<user>``. ``IdleClientTimeout`` closes idle
+  clients; a proxy without an available target refuses the connection. There is no pooling: one
+  MariaDB session per client.
 
 Every refusal is MySQL error 1045 (``Access denied``) with the reason in the emulator's log and,
 for a proxy with ``DebugLogging``, in its CloudWatch log group ``/aws/rds/proxy/<name>``.
@@ -443,7 +445,8 @@ class ProxyEndpoint(Endpoint):
         if self.proxy.debug_logging:
             _cloudwatch(self.proxy, message)
 
-    def _target(self) -> mysql.Server:
+    def _target(self) -> tuple[Any, mysql.Server]:
+        """The registered cluster and its running server."""
         from moto.rds.models import rds_backends
 
         backend = rds_backends[self.proxy.account_id][self.proxy.region]
@@ -452,7 +455,7 @@ class ProxyEndpoint(Endpoint):
             cluster = backend.clusters.get(target.rds_resource_id) if target.type == "TRACKED_CLUSTER" else None
             if cluster is not None:
                 try:
-                    return _available_server(cluster)
+                    return cluster, _available_server(cluster)
                 except Refused as refused:
                     raise Refused(LOST_CONNECTION, f"the proxy's target is not available: {refused}") from None
         raise Refused(LOST_CONNECTION, f"the proxy {self.name()} has no registered target")
@@ -479,7 +482,13 @@ class ProxyEndpoint(Endpoint):
         user, region = hello.user, self.proxy.region
         if getattr(self.proxy, "default_auth_scheme", None) == "IAM_AUTH":
             _verify_token(session.ask_clear_password(), self, user, region)
-            server = self._target()
+            cluster, server = self._target()
+            # The proxy logs in to the cluster as the same user with a token of its own role, which the
+            # cluster checks as it checks any IAM login: rds-db:connect on dbuser:<cluster resource id>/<user>.
+            try:
+                rds_token.authorize_role(self.proxy.role_arn, region, cluster.db_cluster_resource_id, user)
+            except rds_token.TokenError as error:
+                raise Denied(f"end-to-end IAM: the proxy cannot connect to the database as {user!r}: {error}") from None
             account = server.stored_account(user)
             if account is None or not mysql.is_iam_user(user, account[0]):
                 raise Denied(f"end-to-end IAM: {user!r} is not an IAM database user of the target cluster")
@@ -500,7 +509,7 @@ class ProxyEndpoint(Endpoint):
             expected = scramble(_sha1(password.encode()), session.salt) if password else b""
             if not hmac.compare_digest(session.native_response(hello), expected):
                 raise Denied(f"wrong password for {user!r}")
-        return Login(self._target(), user, password=password)
+        return Login(self._target()[1], user, password=password)
 
 
 def _cloudwatch(proxy: Any, message: str) -> None:

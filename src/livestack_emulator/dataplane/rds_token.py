@@ -119,7 +119,7 @@ def authorize(signer: Signer, region: str, resource_id: str, user: str) -> None:
     """
     if signer.access_key in TEST_CREDENTIALS:
         return
-    from moto.iam.access_control import AssumedRoleAccessKey, IAMPolicy, IAMUserAccessKey, PermissionResult
+    from moto.iam.access_control import AssumedRoleAccessKey, IAMUserAccessKey
 
     headers = {"X-Amz-Security-Token": signer.session_token} if signer.session_token else {}
     owner = AssumedRoleAccessKey if signer.session_token else IAMUserAccessKey
@@ -127,7 +127,43 @@ def authorize(signer: Signer, region: str, resource_id: str, user: str) -> None:
         policies = owner(signer.account_id, "aws", signer.access_key, headers).collect_policies()
     except Exception as error:  # noqa: BLE001 - moto's lookup fails with its own exceptions for unknown keys
         raise TokenError(f"the policies of {signer.arn} cannot be read: {error}") from None
-    resource = f"arn:aws:rds-db:{region}:{signer.account_id}:dbuser:{resource_id}/{user}"
-    results = [IAMPolicy(policy).is_action_permitted("rds-db:connect", resource) for policy in policies]
-    if PermissionResult.DENIED in results or PermissionResult.PERMITTED not in results:
+    resource = dbuser_arn(region, signer.account_id, resource_id, user)
+    if not _permits(policies, resource):
         raise TokenError(f"{signer.arn} is not allowed rds-db:connect on {resource}")
+
+
+def dbuser_arn(region: str, account_id: str, resource_id: str, user: str) -> str:
+    return f"arn:aws:rds-db:{region}:{account_id}:dbuser:{resource_id}/{user}"
+
+
+def _permits(policies: list, resource: str) -> bool:
+    """IAM's evaluation of ``rds-db:connect`` on ``resource``: an explicit Deny wins, then an Allow, else no."""
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+
+    results = [IAMPolicy(policy).is_action_permitted("rds-db:connect", resource) for policy in policies]
+    return PermissionResult.DENIED not in results and PermissionResult.PERMITTED in results
+
+
+def authorize_role(role_arn: str, region: str, resource_id: str, user: str) -> None:
+    """``TokenError`` unless the role's inline and attached policies allow ``rds-db:connect`` on the user.
+
+    What RDS Proxy needs of its role for end-to-end IAM: it connects to the database as the client's user,
+    with a token it signs with the role's credentials.
+    """
+    from moto.iam.models import iam_backends
+
+    parts = role_arn.split(":")
+    partition, account_id = (parts[1], parts[4]) if len(parts) >= 6 else ("aws", "")
+    role_name = role_arn.rsplit("/", 1)[-1]
+    backend = iam_backends[account_id][partition] if account_id else None
+    resource = dbuser_arn(region, account_id, resource_id, user)
+    try:
+        role = backend.get_role(role_name) if backend else None
+    except Exception:  # noqa: BLE001 - moto raises its own IAMNotFoundException
+        role = None
+    if role is None or role.arn != role_arn:
+        raise TokenError(f"the proxy's IAM role {role_arn} does not exist, so it cannot connect as {user!r}")
+    policies = [backend.get_role_policy(role_name, name)[1] for name in backend.list_role_policies(role_name)]
+    policies += backend.list_attached_role_policies(role_name)[0]
+    if not _permits(policies, resource):
+        raise TokenError(f"User: {role_arn} is not authorized to perform: rds-db:connect on resource: {resource}")

@@ -64,6 +64,7 @@ def params(**given):
         key: None
         for key in (
             "engine_family",
+            "default_auth_scheme",
             "auth",
             "role_arn",
             "vpc_subnet_ids",
@@ -101,6 +102,7 @@ def test_current_state_is_normalised():
             "client_password_auth_type": "MYSQL_NATIVE_PASSWORD",
         }
     ]
+    assert state["default_auth_scheme"] == "NONE"
     assert state["connection_pool"]["init_query"] == ""
     assert state["targets"] == {"db_cluster_identifiers": ["aurora"], "db_instance_identifiers": []}
     assert state["tags"] == {"livestack:stage": "dev"}
@@ -148,6 +150,8 @@ def test_the_same_settings_change_nothing():
         ({"require_tls": False}, {"RequireTLS": False}),
         ({"role_arn": "arn:aws:iam::123456789012:role/other"}, {"RoleArn": "arn:aws:iam::123456789012:role/other"}),
         ({"vpc_security_group_ids": ["sg-2", "sg-1"]}, {"SecurityGroups": ["sg-1", "sg-2"]}),
+        ({"default_auth_scheme": "IAM_AUTH"}, {"DefaultAuthScheme": "IAM_AUTH"}),
+        ({"default_auth_scheme": "IAM_AUTH", "auth": []}, {"DefaultAuthScheme": "IAM_AUTH", "Auth": []}),
         (
             {"auth": [{"secret_arn": SECRET, "iam_auth": "DISABLED"}]},
             {
@@ -261,6 +265,7 @@ def test_a_new_proxy_starts_from_aws_defaults():
     assert transform.create_parameters(desired) == {
         "DBProxyName": "p",
         "EngineFamily": "MYSQL",
+        "DefaultAuthScheme": "NONE",
         "Auth": [{"AuthScheme": "SECRETS", "SecretArn": SECRET, "IAMAuth": "REQUIRED"}],
         "RoleArn": PROXY["RoleArn"],
         "VpcSubnetIds": ["subnet-a", "subnet-b"],
@@ -269,6 +274,23 @@ def test_a_new_proxy_starts_from_aws_defaults():
         "DebugLogging": False,
         "Tags": [{"Key": "Name", "Value": "p"}],
     }
+
+
+def test_an_end_to_end_iam_proxy_is_created_without_auth():
+    desired = transform.desired_state(
+        params(default_auth_scheme="IAM_AUTH", role_arn=PROXY["RoleArn"], vpc_subnet_ids=["subnet-a", "subnet-b"]),
+        None,
+    )
+    parameters = transform.create_parameters(desired)
+    assert parameters["DefaultAuthScheme"] == "IAM_AUTH"
+    assert "Auth" not in parameters
+
+
+def test_a_proxy_described_without_default_auth_scheme_has_none():
+    described = {**PROXY, "DefaultAuthScheme": "IAM_AUTH"}
+    assert transform.current_state(described, GROUP, TARGETS, TAGS)["default_auth_scheme"] == "IAM_AUTH"
+    desired = transform.desired_state(params(default_auth_scheme="NONE"), current())
+    assert transform.proxy_changes(desired, current()) == {}
 
 
 def test_desired_state_does_not_touch_current():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.livestack.aws.plugins.module_utils.rds.proxy_validation import (
+    check_auth_scheme,
     check_pool,
     check_settings,
     check_subnets,
@@ -44,7 +45,6 @@ BAD = [
     ({"idle_client_timeout": 0}, "idle_client_timeout 0 must be between 1 and 28800 seconds"),
     ({"idle_client_timeout": 28801}, "idle_client_timeout 28801 must be between 1 and 28800 seconds"),
     ({"role_arn": "proxy-role"}, "role_arn 'proxy-role' must be an IAM role ARN"),
-    ({"auth": []}, "auth must hold at least one entry"),
     ({"auth": [{"secret_arn": "db-secret"}]}, "auth[0].secret_arn 'db-secret' must be the ARN of a Secrets Manager"),
     ({"auth": [{"secret_arn": SECRET}, {"secret_arn": SECRET}]}, f"auth[1].secret_arn '{SECRET}' appears twice"),
     (
@@ -120,3 +120,21 @@ def subnet(zone: str, vpc: str = "vpc-1") -> dict:
 def test_subnets_span_two_zones_of_one_vpc(subnets, message):
     errors = check_subnets(["subnet-a", "subnet-b"], subnets)
     assert (message in errors[0]) if message else errors == []
+
+
+@pytest.mark.parametrize(
+    ("scheme", "auth", "errors"),
+    [
+        (
+            "NONE",
+            [],
+            ["auth must hold at least one entry (the secret of a database user) when default_auth_scheme is NONE"],
+        ),
+        ("NONE", [{"secret_arn": SECRET}], []),
+        ("IAM_AUTH", [], []),
+        ("IAM_AUTH", [{"secret_arn": SECRET}], []),
+    ],
+)
+def test_only_end_to_end_iam_needs_no_secret(scheme, auth, errors):
+    found = check_auth_scheme(scheme, auth)
+    assert [error.split(";")[0] for error in found] == errors
