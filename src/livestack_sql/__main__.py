@@ -149,12 +149,10 @@ def target(args: argparse.Namespace) -> Target:
     path = args.outputs or outputs_path(args.project, args.stage)
     outputs = load_outputs(path, args.project, args.stage)
     proxy, aurora = outputs["rds_proxy"], outputs.get("aurora") or {}
-    user = args.user or next(iter(names(aurora.get("users"))), None) or proxy.get("db_user_name")
+    user = args.user or next(iter(names(aurora.get("users"))), None)
     if not user:
         raise Fatal(f"{path} names no database user (aurora.users): give --user")
     policies = proxy.get("client_policy_arns") or {}
-    if not policies and proxy.get("client_policy_arn") and proxy.get("db_user_name") == user:
-        policies = {user: proxy["client_policy_arn"]}
     return Target(
         endpoint=proxy["endpoint"],
         port=int(proxy.get("port") or 3306),
