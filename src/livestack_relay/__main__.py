@@ -103,6 +103,10 @@ def settings(args: argparse.Namespace) -> tuple[Options, boto3.session.Session, 
     region = args.region or outputs.get("region") or (found and found.group(1)) or os.environ.get("AWS_REGION")
     if outputs.get("endpoint_url"):  # the local emulator: the handler's and the client's AWS calls go there
         os.environ.setdefault("AWS_ENDPOINT_URL", outputs["endpoint_url"])
+    # What the deployed function has from its package, as this machine has it (the database's CA bundle): the
+    # handler's environments inherit it; the function's own variables, set for each call, still win.
+    for name, value in (outputs.get("handler_environment") or {}).items():
+        os.environ.setdefault(name, str(value))
     try:
         session = boto3.session.Session(profile_name=args.profile, region_name=region or "us-east-1")
         if session.get_credentials() is None and outputs.get("endpoint_url"):

@@ -330,6 +330,27 @@ def test_end_to_end_iam_refuses_when_the_proxys_role_does_not_exist(emulator, st
         rds.modify_db_proxy(DBProxyName=PROXY, DefaultAuthScheme="NONE", RoleArn="arn:aws:iam::123456789012:role/proxy")
 
 
+def session_status(connection: pymysql.connections.Connection, statement: str) -> tuple:
+    with connection.cursor() as cursor:
+        cursor.execute(statement)
+        return cursor.fetchone()
+
+
+def test_the_sessions_tls_status_is_the_clients_tls_session(emulator, stack):
+    """MariaDB's socket carries no TLS: the front end answers Ssl_cipher and Ssl_version for the client's session."""
+    rds = emulator.client("rds")
+    for host, user in ((stack["cluster"]["Endpoint"], "app"), (stack["proxy"]["Endpoint"], "admin")):
+        token = rds.generate_db_auth_token(host, 3306, user)
+        with connect(host, 3306, user=user, password=token, ssl=tls(stack)) as db:
+            cipher, version, _bits = db._sock.cipher()
+            assert cipher and version.startswith("TLS")
+            assert session_status(db, "SHOW STATUS LIKE 'Ssl_cipher'") == ("Ssl_cipher", cipher)
+            assert session_status(db, "show session status like 'ssl_version';") == ("Ssl_version", version)
+            assert session_status(db, "SELECT 'Ssl_cipher'") == ("Ssl_cipher",)  # other statements as they are
+    with connect(stack["cluster"]["Endpoint"], 3306, user="admin", password="password1", ssl_disabled=True) as plain:
+        assert session_status(plain, "SHOW STATUS LIKE 'Ssl_cipher'") == ("Ssl_cipher", "")
+
+
 def test_idle_clients_are_disconnected(emulator, stack):
     rds, host = emulator.client("rds"), stack["proxy"]["Endpoint"]
     rds.modify_db_proxy(DBProxyName=PROXY, IdleClientTimeout=1)

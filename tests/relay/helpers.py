@@ -239,3 +239,87 @@ class Client:
                 self.process.kill()
                 self.process.wait()
         return self.process.returncode
+
+
+@dataclass
+class Database:
+    """An Aurora MySQL cluster with an IAM user, behind an RDS Proxy with end-to-end IAM, on the emulator."""
+
+    host: str  # the proxy's endpoint
+    port: int
+    user: str
+    name: str
+    ca_bundle_url: str
+    policy_arn: str  # rds-db:connect as the user through the proxy, as the rds_proxy role's client policy
+
+
+def deploy_database(emulator, prefix: str, user: str = "relayuser", name: str = "relaydb") -> Database:
+    """The cluster, its IAM user made as the master (as the aurora role's users are), the proxy (TLS, IAM required,
+    DefaultAuthScheme IAM_AUTH), and the user's client policy, made directly with boto3 and pymysql."""
+    import pymysql
+
+    ec2, rds, secrets, iam = (emulator.client(s) for s in ("ec2", "rds", "secretsmanager", "iam"))
+    vpc = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.40.{i}.0/24", AvailabilityZone=f"us-east-1{az}")["Subnet"][
+            "SubnetId"
+        ]
+        for i, az in ((1, "a"), (2, "b"))
+    ]
+    password = uuid.uuid4().hex
+    secret = secrets.create_secret(
+        Name=f"{prefix}-master", SecretString=json.dumps({"username": "admin", "password": password})
+    )["ARN"]
+    cluster = rds.create_db_cluster(
+        DBClusterIdentifier=f"{prefix}-aurora",
+        Engine="aurora-mysql",
+        MasterUsername="admin",
+        MasterUserPassword=password,
+        EnableIAMDatabaseAuthentication=True,
+    )["DBCluster"]
+    rds.create_db_instance(
+        DBInstanceIdentifier=f"{prefix}-aurora-1",
+        DBInstanceClass="db.serverless",
+        Engine="aurora-mysql",
+        DBClusterIdentifier=f"{prefix}-aurora",
+    )
+    deadline = time.monotonic() + 60
+    while True:  # the cluster's MariaDB starts in the background
+        try:
+            master = pymysql.connect(
+                host=cluster["Endpoint"], port=3306, user="admin", password=password, connect_timeout=5
+            )
+            break
+        except pymysql.err.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+    with master, master.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {name}")
+        cursor.execute(f"CREATE USER '{user}'@'%' IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS'")
+        cursor.execute(f"GRANT SELECT ON {name}.* TO '{user}'@'%'")
+    proxy = rds.create_db_proxy(
+        DBProxyName=f"{prefix}-proxy",
+        EngineFamily="MYSQL",
+        Auth=[{"AuthScheme": "SECRETS", "SecretArn": secret, "IAMAuth": "REQUIRED"}],
+        RoleArn=f"arn:aws:iam::123456789012:role/{prefix}-proxy",
+        VpcSubnetIds=subnets,
+        RequireTLS=True,
+    )["DBProxy"]
+    rds.modify_db_proxy(DBProxyName=f"{prefix}-proxy", DefaultAuthScheme="IAM_AUTH")
+    rds.register_db_proxy_targets(DBProxyName=f"{prefix}-proxy", DBClusterIdentifiers=[f"{prefix}-aurora"])
+    resource_id = proxy["DBProxyArn"].split(":")[-1]
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "rds-db:connect",
+                "Resource": f"arn:aws:rds-db:us-east-1:123456789012:dbuser:{resource_id}/{user}",
+            }
+        ],
+    }
+    policy = iam.create_policy(PolicyName=f"{prefix}-proxy-connect-{user}", PolicyDocument=json.dumps(document))
+    return Database(
+        proxy["Endpoint"], 3306, user, name, f"{emulator.url}/_livestack/ca-bundle.pem", policy["Policy"]["Arn"]
+    )

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 
 import pytest
 
 from livestack_relay import protocol
+from livestack_relay.__main__ import parser, settings
 from livestack_relay.client import describe, permanent_refusal
 from livestack_relay.runner import HandlerRunner
 
@@ -86,3 +88,30 @@ def test_the_handlers_logging_follows_the_functions_log_format_and_level(tmp_pat
         "app",
         "req-1",
     )
+
+
+def test_relay_json_gives_the_handler_what_the_function_has_from_its_package(tmp_path, monkeypatch):
+    """handler_environment (the database's CA bundle) reaches the handler's environments; a variable already
+    set on this machine wins, and the function's own variables still win at each call (runner.invoke)."""
+    outputs = tmp_path / "relay.json"
+    bundle = str(tmp_path / "db-ca-bundle.pem")
+    outputs.write_text(
+        json.dumps(
+            {
+                "websocket_url": "ws://127.0.0.1:1/api/dev",
+                "region": "us-east-1",
+                "endpoint_url": "http://127.0.0.1:1",
+                "handler_environment": {"DB_CA_BUNDLE": bundle, "OTHER": "relay.json's"},
+            }
+        )
+    )
+    for name in ("DB_CA_BUNDLE", "AWS_ENDPOINT_URL"):  # set by settings(): put back as they were after the test
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("OTHER", "mine")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+
+    settings(parser().parse_args(["--stage", "dev", "--outputs", str(outputs), "app:handler"]))
+
+    assert (os.environ["DB_CA_BUNDLE"], os.environ["OTHER"]) == (bundle, "mine")

@@ -192,3 +192,18 @@ def test_the_iam_auth_token_is_a_presigned_rds_connect_request(monkeypatch):
     )
     assert query["X-Amz-Expires"] == "900"
     assert len(query["X-Amz-Signature"]) == 64
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "error", "message"),
+    [
+        ("DB_HOST", "", ValueError, "DB_HOST is empty"),
+        ("DB_CA_BUNDLE", "/nonexistent/bundle.pem", FileNotFoundError, "no CA bundle at /nonexistent/bundle.pem"),
+    ],
+)
+def test_a_missing_endpoint_or_bundle_is_named_before_connecting(
+    database_environment, monkeypatch, variable, value, error, message
+):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(error, match=message):
+        sample_handler.handler({}, None)

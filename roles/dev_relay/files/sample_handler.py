@@ -1,13 +1,16 @@
 """The sample handler, the Python counterpart of the blog's ``Lambda.js``: a query through RDS Proxy.
 
 It connects with an IAM authentication token (botocore's ``generate_db_auth_token``, valid
-15 minutes, needed only to open a connection) over TLS verified against the RDS CA bundle,
-runs a query and returns it as JSON. The connection is kept in the module, so warm
-invocations reuse it (and a dropped one is opened again), as the blog's handler does.
+15 minutes, needed only to open a connection) over TLS verified against the CA bundle of where
+the database runs (the RDS global bundle on AWS, the emulator's CA locally), and returns one row
+as JSON: the time, the server's version, the user the session runs as and the session's TLS
+cipher. The connection is kept in the module, so warm invocations reuse it (and a dropped one
+is opened again), as the blog's handler does.
 
 Environment: DB_HOST (the proxy endpoint), DB_PORT (3306), DB_USER, DB_NAME, DB_CA_BUNDLE
-(default: ``rds-ca-bundle.pem`` packaged beside this file), DB_AUTH (``iam``, or ``password``
-with DB_PASSWORD for a local server that cannot check IAM tokens), AWS_REGION.
+(default: ``rds-ca-bundle.pem`` packaged beside this file, as the dev_relay role deploys it;
+``livestack-relay`` sets it to the same bundle on the developer's machine), DB_AUTH (``iam``, or
+``password`` with DB_PASSWORD for a local server that cannot check IAM tokens), AWS_REGION.
 """
 
 from __future__ import annotations
@@ -58,6 +61,10 @@ def password(settings: Settings) -> str:
 
 
 def connect(settings: Settings) -> pymysql.connections.Connection:
+    if not settings.host:
+        raise ValueError("DB_HOST is empty: the stage has no database endpoint yet (converge its rds_proxy)")
+    if not Path(settings.ca_bundle).is_file():  # pymysql would only say "No such file or directory"
+        raise FileNotFoundError(f"no CA bundle at {settings.ca_bundle} to verify {settings.host}: set DB_CA_BUNDLE")
     return pymysql.connect(
         host=settings.host,
         port=settings.port,
@@ -97,7 +104,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     with connection(settings).cursor() as cursor:
         cursor.execute(QUERY)
         row = cursor.fetchone()
-        cursor.execute("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
+        cursor.execute("SHOW STATUS LIKE 'Ssl_cipher'")  # the session's, "" without TLS
         cipher = (cursor.fetchone() or {}).get("Value", "")
     return {
         "statusCode": 200,

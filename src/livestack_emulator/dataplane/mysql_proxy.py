@@ -38,6 +38,7 @@ import itertools
 import json
 import logging
 import random
+import re
 import select
 import socket
 import ssl
@@ -322,6 +323,23 @@ class Backend:
 
     def close(self) -> None:
         self.sock.close()
+
+
+# The session's TLS status variables: MariaDB's would describe its own socket, which carries no TLS, while the
+# client's TLS ends at the front end (as it ends at Aurora's server, and at RDS Proxy): it answers for that session.
+_TLS_STATUS = re.compile(r"\s*SHOW\s+(?:SESSION\s+|LOCAL\s+)?STATUS\s+LIKE\s+'(ssl_cipher|ssl_version)'\s*;?\s*", re.I)
+
+
+def tls_status_statement(statement: str, client: socket.socket) -> str:
+    """``SHOW [SESSION] STATUS LIKE 'Ssl_cipher'`` (or ``'Ssl_version'``) as a SELECT of the client's TLS session
+    (empty without TLS, as MySQL answers); any other statement unchanged."""
+    match = _TLS_STATUS.fullmatch(statement)
+    if not match:
+        return statement
+    cipher = client.cipher() if isinstance(client, ssl.SSLSocket) else None
+    name = match[1].capitalize()
+    value = "" if cipher is None else cipher[0] if name == "Ssl_cipher" else cipher[1]
+    return f"SELECT '{name}' AS Variable_name, '{value}' AS Value"
 
 
 # -- endpoints -------------------------------------------------------------------------------
@@ -671,7 +689,7 @@ class Session:
             packet, data = data[: 4 + length], data[4 + length :]
             if packet[3] == 0 and 0 < length < MAX_PACKET and packet[4] in (COM_QUERY, COM_STMT_PREPARE):
                 statement = packet[5:].decode(errors="surrogateescape")
-                translated = mysql.translate_statement(statement)
+                translated = tls_status_statement(mysql.translate_statement(statement), self.client)
                 if translated != statement:
                     body = packet[4:5] + translated.encode(errors="surrogateescape")
                     packet = _header(len(body), 0) + body
