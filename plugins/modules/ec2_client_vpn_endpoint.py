@@ -306,7 +306,9 @@ REQUIRED_TO_CREATE = ("client_cidr_block", "server_certificate_arn", "client_roo
 def find_one(module, client):
     """The endpoint, and (state=absent only) the ids of those of the same name or id that AWS is still deleting."""
     params = module.params
-    found = find_endpoints(client, params["client_vpn_endpoint_id"], params["name"], params["state"] == "absent")
+    found = find_endpoints(
+        client, params["client_vpn_endpoint_id"], params["name"], deleting=params["state"] == "absent"
+    )
     deleting = [e["ClientVpnEndpointId"] for e in found if e["Status"]["Code"] == "deleting"]
     found = [e for e in found if e["Status"]["Code"] != "deleting"]
     if len(found) > 1:
