@@ -34,9 +34,14 @@ def wait_for(
     what: str = "resource",
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    first_delay: float | None = None,
 ) -> Any:
-    """Poll ``describe()`` until ``ready(result)``; ``failed(result)`` returns a reason to stop at once."""
+    """Poll ``describe()`` until ``ready(result)``; ``failed(result)`` returns a reason to stop at once.
+
+    With ``first_delay`` the delay starts there and doubles up to ``delay`` (Terraform's StateChangeConf
+    backoff), for states that often end within seconds."""
     deadline = clock() + timeout
+    pause = delay if first_delay is None else min(first_delay, delay)
     while True:
         current = describe()
         if ready(current):
@@ -46,4 +51,5 @@ def wait_for(
             raise WaitFailed(f"{what} failed: {reason}", current)
         if clock() >= deadline:
             raise WaitFailed(f"timed out after {timeout}s waiting for {what}", current)
-        sleep(min(delay, max(deadline - clock(), 0)))
+        sleep(min(pause, max(deadline - clock(), 0)))
+        pause = min(pause * 2, delay)

@@ -24,6 +24,9 @@ options:
   state:
     description:
       - C(present) creates or updates the endpoint, C(absent) disassociates its target networks and deletes it.
+      - With O(wait), C(absent) returns once AWS no longer has the endpoint (it is C(deleting) a while, and the
+        ACM certificates it uses stay in use until then), also when an earlier run left it C(deleting); at most
+        O(wait_timeout) seconds.
     type: str
     choices: [present, absent]
     default: present
@@ -301,14 +304,19 @@ REQUIRED_TO_CREATE = ("client_cidr_block", "server_certificate_arn", "client_roo
 
 
 def find_one(module, client):
+    """The endpoint, and (state=absent only) the ids of those of the same name or id that AWS is still deleting."""
     params = module.params
-    found = find_endpoints(client, params["client_vpn_endpoint_id"], params["name"])
+    found = find_endpoints(
+        client, params["client_vpn_endpoint_id"], params["name"], deleting=params["state"] == "absent"
+    )
+    deleting = [e["ClientVpnEndpointId"] for e in found if e["Status"]["Code"] == "deleting"]
+    found = [e for e in found if e["Status"]["Code"] != "deleting"]
     if len(found) > 1:
         ids = [e["ClientVpnEndpointId"] for e in found]
         module.fail_json(msg=f"{len(found)} Client VPN endpoints are tagged Name={params['name']}: {ids}")
     if params["client_vpn_endpoint_id"] and not found and params["state"] == "present":
         module.fail_json(msg=f"client_vpn_endpoint_id: endpoint {params['client_vpn_endpoint_id']} does not exist")
-    return found[0] if found else None
+    return (found[0] if found else None), deleting
 
 
 def with_name_tag(params):
@@ -357,16 +365,20 @@ def ensure_present(module, client, current):
     return result
 
 
-def ensure_absent(module, client, current):
-    if current is None:
-        return {"changed": False, "client_vpn_endpoint": {}}
-    before = read_view(client, current)
-    result = {"changed": True, "client_vpn_endpoint": {}}
-    if module._diff:
+def ensure_absent(module, client, current, deleting):
+    """Delete the endpoint and wait until AWS has. One that AWS is still deleting (a previous run's, interrupted)
+    is waited for too, without a change of this run."""
+    result = {"changed": current is not None, "client_vpn_endpoint": {}}
+    before = read_view(client, current) if current else None
+    if module._diff and before:
         result["diff"] = {"before": before, "after": {}}
-    if not module.check_mode:
-        converger = Converger(client, module.params["wait"], module.params["wait_timeout"])
+    if module.check_mode:
+        return result
+    converger = Converger(client, module.params["wait"], module.params["wait_timeout"])
+    if before:
         converger.delete(before["client_vpn_endpoint_id"], before["target_subnet_ids"])
+    if deleting and module.params["wait"]:
+        converger.wait_deleted(deleting)
     return result
 
 
@@ -422,11 +434,11 @@ def main():
     client = module.client("ec2")
     try:
         check_options(module.params)
-        current = find_one(module, client)
+        current, deleting = find_one(module, client)
         if module.params["state"] == "present":
             result = ensure_present(module, client, current)
         else:
-            result = ensure_absent(module, client, current)
+            result = ensure_absent(module, client, current, deleting)
     except InvalidOption as error:
         module.fail_json(msg=str(error))
     except WaitFailed as error:

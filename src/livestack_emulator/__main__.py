@@ -3,6 +3,7 @@
 python -m livestack_emulator --port 5000          serve until Ctrl-C
 python -m livestack_emulator --port 0 -- CMD ...  serve on a free port, run CMD with
                                                   EMULATOR_PORT set, stop when CMD ends
+python -m livestack_emulator --lenient ...        moto's leniency instead of AWS's behaviours (strict.py)
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 import threading
 from pathlib import Path
 
-from . import timing
+from . import strict, timing
 from .server import serve
 
 
@@ -33,10 +34,16 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("LIVESTACK_EMULATOR_TIMING"),
         help="'realistic' (or a JSON of AWS minutes per kind and 'scale'): resources stay transitional a while",
     )
+    parser.add_argument(
+        "--lenient",
+        action="store_true",
+        help=f"turn strict mode off (as {strict.ENVIRONMENT}=off): no AWS refusals or waits that moto lacks",
+    )
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD ...: run CMD against the emulator")
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
 
+    strict.configure("off" if args.lenient else os.environ.get(strict.ENVIRONMENT))
     timing.configure(args.timing)
     if args.quiet or command:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -13,7 +13,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from . import dataplane, timing
+from . import dataplane, strict, timing
 from .dataplane import certificates, mysql_proxy
 from .dataplane import mysql as dataplane_mysql
 from .dataplane import openvpn as dataplane_openvpn
@@ -180,6 +180,7 @@ class EmulatorApp:
                 {
                     "status": "ok",
                     "extensions": self.extensions,
+                    "strict": strict.current.describe(),
                     "timing": timing.current.describe(),
                     "websocket_url": getattr(gateway, "url", None),
                     "ca_bundle": str(certificates.ca_bundle()),

@@ -7,8 +7,9 @@ minute; any duration and the scale can be set:
     python -m livestack_emulator --timing realistic
     python -m livestack_emulator --timing '{"scale": 2, "proxy": 4}'     # minutes, x2 seconds each
 
-The durations are AWS minutes (typical creation times); ``critical_path`` in the bench uses the
-same table, so the modeled time and the emulator agree.
+The durations are AWS minutes (typical creation times, and the Client VPN endpoint's deletion);
+``critical_path`` in the bench uses the same table, so the modeled time and the emulator agree. In strict
+mode (``strict.py``) a state also lasts at least its strict window, timing on or off.
 """
 
 from __future__ import annotations
@@ -17,12 +18,16 @@ import json
 import os
 import time
 
+from . import strict
+
 AWS_MINUTES = {
     "nat_gateway": 2.0,
     "aurora_cluster": 5.0,
     "serverless_instance": 8.0,
     "proxy": 6.0,
     "client_vpn_association": 7.0,
+    # Terraform waits up to 5 minutes for it (internal/service/ec2/wait.go waitClientVPNEndpointDeleted).
+    "client_vpn_endpoint_deletion": 1.0,
 }
 
 
@@ -37,8 +42,10 @@ class Timing:
         self.minutes = {**AWS_MINUTES, **{kind: float(value) for kind, value in settings.items()}}
 
     def seconds(self, kind: str) -> float:
-        """Emulated seconds that a resource of ``kind`` stays transitional (0 when timing is off)."""
-        return self.minutes[kind] * self.scale if self.enabled else 0.0
+        """Emulated seconds that a resource of ``kind`` stays transitional: its scaled AWS minutes with timing
+        on, at least its strict window in strict mode, else 0."""
+        scaled = self.minutes[kind] * self.scale if self.enabled else 0.0
+        return max(scaled, strict.current.seconds(kind))
 
     def settled(self, kind: str, since: float) -> bool:
         return time.monotonic() - since >= self.seconds(kind)

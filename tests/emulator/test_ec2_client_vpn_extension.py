@@ -6,6 +6,7 @@ import datetime
 import json
 import re
 import time
+import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError
@@ -158,8 +159,36 @@ def test_endpoint_lifecycle_passes_through_the_states_aws_reports(world):
     assert _endpoint(ec2, endpoint_id)["Status"]["Code"] == "pending-associate"
 
     assert ec2.delete_client_vpn_endpoint(ClientVpnEndpointId=endpoint_id)["Status"]["Code"] == "deleting"
-    assert _endpoint(ec2, endpoint_id)["Status"]["Code"] == "deleted"
-    assert _error(lambda: _endpoint(ec2, endpoint_id)) == "InvalidClientVpnEndpointId.NotFound"
+    assert _states_until_gone(ec2, endpoint_id)[-2:] == ["deleted", "InvalidClientVpnEndpointId.NotFound"]
+
+
+def _states_until_gone(ec2, endpoint_id: str, timeout: float = 30) -> list[str]:
+    """The endpoint's status at each poll (10 per second) until it is not found, then the error code."""
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            seen.append(_endpoint(ec2, endpoint_id)["Status"]["Code"])
+        except ClientError as error:
+            return [*seen, error.response["Error"]["Code"]]
+        time.sleep(0.1)
+    raise AssertionError(f"{endpoint_id} never went away: {seen[-5:]}")
+
+
+def test_delete_is_asynchronous_the_endpoint_is_deleting_a_while_then_gone(world):
+    """Strict mode (the default): DeleteClientVpnEndpoint answers deleting, and the endpoint stays deleting for
+    its strict window (2 s) before AWS reports it deleted, then not found. Source: terraform-provider-aws
+    internal/service/ec2/wait.go waitClientVPNEndpointDeleted (pending deleting, target gone, 5 minutes)."""
+    ec2 = world["ec2"]
+    endpoint_id = _create(world)["ClientVpnEndpointId"]
+    started = time.monotonic()
+    assert ec2.delete_client_vpn_endpoint(ClientVpnEndpointId=endpoint_id)["Status"]["Code"] == "deleting"
+    assert ec2.delete_client_vpn_endpoint(ClientVpnEndpointId=endpoint_id)["Status"]["Code"] == "deleting"
+    seen = _states_until_gone(ec2, endpoint_id)
+    assert time.monotonic() - started >= 2
+    assert seen.count("deleting") >= 10, seen
+    assert seen[-2:] == ["deleted", "InvalidClientVpnEndpointId.NotFound"]
+    assert set(seen[:-2]) == {"deleting"}
 
 
 def test_associations_are_checked_like_aws_does(world):
@@ -179,7 +208,7 @@ def test_associations_are_checked_like_aws_does(world):
         lambda: ec2.disassociate_client_vpn_target_network(
             ClientVpnEndpointId=endpoint_id, AssociationId="cvpn-assoc-0"
         )
-    ) == ("InvalidClientVpnAssociationId.NotFound")
+    ) == ("InvalidClientVpnAssociationIdNotFound"), "AWS's spelling: no dot (EC2 API error codes)"
 
 
 def test_client_cidr_overlapping_the_vpc_is_refused_at_association(world):
@@ -242,8 +271,8 @@ def test_authorization_rules(world):
         "Code"
     ] == ("authorizing")
     assert _error(lambda: authorize(TargetNetworkCidr="10.42.0.0/16", AuthorizeAllGroups=True)) == (
-        "InvalidClientVpnDuplicateAuthorizationRuleError"
-    )
+        "InvalidClientVpnDuplicateAuthorizationRule"
+    ), "AWS's spelling (EC2 API error codes)"
     assert _error(lambda: authorize(TargetNetworkCidr="10.1.0.0/16")) == "MissingParameter"
     assert _error(lambda: authorize(TargetNetworkCidr="10.1.0.0/16", AccessGroupId="g", AuthorizeAllGroups=True)) == (
         "InvalidParameterCombination"
@@ -343,6 +372,69 @@ def test_acm_reimport_keeps_arn_tags_and_the_imported_chain(world, pki):
     )["CertificateArn"]
     assert again == arn
     assert acm.list_tags_for_certificate(CertificateArn=arn)["Tags"] == [{"Key": "Name", "Value": "server"}]
+
+
+def _in_use_by(acm, arn: str) -> list[str]:
+    return acm.describe_certificate(CertificateArn=arn)["Certificate"]["InUseBy"]
+
+
+def test_a_certificate_an_endpoint_uses_is_in_use_until_the_endpoint_is_gone(world, pki):
+    """ACM lists the endpoint in InUseBy and answers ResourceInUseException to DeleteCertificate while the endpoint
+    uses the certificate, as server certificate or client root chain, deleting included. Source: botocore acm
+    DeleteCertificate errors and DescribeCertificate InUseBy; terraform-provider-aws internal/service/acm/
+    certificate.go retries ResourceInUseException for 20 minutes."""
+    ec2, acm = world["ec2"], world["acm"]
+    roots = acm.import_certificate(Certificate=pki["server"], PrivateKey=pki["server_key"], CertificateChain=pki["ca"])[
+        "CertificateArn"
+    ]
+    endpoint_id = _create(
+        world,
+        AuthenticationOptions=[
+            {"Type": "certificate-authentication", "MutualAuthentication": {"ClientRootCertificateChainArn": roots}}
+        ],
+    )["ClientVpnEndpointId"]
+    endpoint_arn = f"arn:aws:ec2:us-east-1:123456789012:client-vpn-endpoint/{endpoint_id}"
+    assert endpoint_arn in _in_use_by(acm, world["arn"])
+    assert _in_use_by(acm, roots) == [endpoint_arn]
+    assert _error(lambda: acm.delete_certificate(CertificateArn=roots)) == "ResourceInUseException"
+
+    ec2.delete_client_vpn_endpoint(ClientVpnEndpointId=endpoint_id)
+    assert _endpoint(ec2, endpoint_id)["Status"]["Code"] == "deleting"
+    assert _error(lambda: acm.delete_certificate(CertificateArn=roots)) == "ResourceInUseException"
+    assert _in_use_by(acm, roots) == [endpoint_arn]
+
+    _states_until_gone(ec2, endpoint_id)
+    assert _in_use_by(acm, roots) == []
+    acm.delete_certificate(CertificateArn=roots)
+    assert _error(lambda: acm.describe_certificate(CertificateArn=roots)) == "ResourceNotFoundException"
+
+
+def test_lenient_mode_deletes_at_once_and_says_so_in_health(tmp_path, pki):
+    """--lenient: moto's leniency (a certificate in use deletes, an endpoint is deleted at the next look)."""
+    process, lenient = start_emulator(tmp_path / "emulator.log", "--lenient")
+    try:
+        with urllib.request.urlopen(f"{lenient.url}/_livestack/health", timeout=30) as response:
+            assert json.load(response)["strict"]["enabled"] is False
+        ec2, acm = lenient.client("ec2"), lenient.client("acm")
+        arn = acm.import_certificate(
+            Certificate=pki["server"], PrivateKey=pki["server_key"], CertificateChain=pki["ca"]
+        )["CertificateArn"]
+        endpoint_id = _create({"ec2": ec2, "arn": arn})["ClientVpnEndpointId"]
+        ec2.delete_client_vpn_endpoint(ClientVpnEndpointId=endpoint_id)
+        assert _states_until_gone(ec2, endpoint_id) == ["deleted", "InvalidClientVpnEndpointId.NotFound"]
+        endpoint_id = _create({"ec2": ec2, "arn": arn})["ClientVpnEndpointId"]
+        acm.delete_certificate(CertificateArn=arn)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_health_reports_strict_mode_and_its_behaviours(emulator):
+    with urllib.request.urlopen(f"{emulator.url}/_livestack/health", timeout=30) as response:
+        reported = json.load(response)["strict"]
+    assert reported["enabled"] is True
+    assert reported["seconds"] == {"client_vpn_endpoint_deletion": 2.0}
+    assert {"client_vpn_endpoint_deleting", "acm_certificate_in_use"} <= set(reported["behaviours"])
 
 
 def test_realistic_timing_keeps_an_association_associating(tmp_path, pki):

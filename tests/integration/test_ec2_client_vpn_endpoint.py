@@ -11,11 +11,16 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from ansible_module import ROOT, connection, four_steps, run_module
+from botocore.exceptions import ClientError
 from client_vpn_pki import ThrowawayPki
+from conftest import start_emulator
+
+from ansible_collections.livestack.aws.plugins.module_utils.ec2 import client_vpn as api
 
 MODULE = "livestack.aws.ec2_client_vpn_endpoint"
 
@@ -250,3 +255,84 @@ def test_bad_input_fails_before_any_mutating_call(emulator, world, tmp_path):
     for (_, expected), message in zip(BAD_INPUT, messages, strict=True):
         assert expected in message
     assert emulator.requests()["mutating"] == 0
+
+
+@pytest.fixture(scope="module")
+def slow_deletion(tmp_path_factory):
+    """An emulator (strict, as every one) whose Client VPN endpoints stay deleting 6 s instead of 2, so that
+    a module that did not wait would be seen to return while AWS still has its endpoint."""
+    os.environ["LIVESTACK_EMULATOR_STRICT"] = json.dumps({"client_vpn_endpoint_deletion": 6})
+    try:
+        process, emulator = start_emulator(tmp_path_factory.mktemp("slow-deletion") / "emulator.log")
+    finally:
+        del os.environ["LIVESTACK_EMULATOR_STRICT"]
+    try:
+        yield emulator
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _endpoint(emulator, arn: str, name: str) -> str:
+    return emulator.client("ec2").create_client_vpn_endpoint(
+        ClientCidrBlock="192.168.128.0/22",
+        ServerCertificateArn=arn,
+        AuthenticationOptions=[
+            {"Type": "certificate-authentication", "MutualAuthentication": {"ClientRootCertificateChainArn": arn}}
+        ],
+        ConnectionLogOptions={"Enabled": False},
+        TagSpecifications=[{"ResourceType": "client-vpn-endpoint", "Tags": [{"Key": "Name", "Value": name}]}],
+    )["ClientVpnEndpointId"]
+
+
+def _status(emulator, endpoint_id: str) -> str:
+    try:
+        found = emulator.client("ec2").describe_client_vpn_endpoints(ClientVpnEndpointIds=[endpoint_id])
+    except ClientError as error:
+        return error.response["Error"]["Code"]
+    return found["ClientVpnEndpoints"][0]["Status"]["Code"]
+
+
+def test_absent_returns_once_aws_has_deleted_the_endpoint_even_one_left_deleting(slow_deletion, pki):
+    """DeleteClientVpnEndpoint leaves the endpoint deleting a while (terraform-provider-aws waits for it,
+    internal/service/ec2/wait.go waitClientVPNEndpointDeleted); its certificate stays in use until it is gone."""
+    acm = slow_deletion.client("acm")
+    arn = acm.import_certificate(
+        Certificate=pki.pem(pki.server), PrivateKey=pki.key_pem(), CertificateChain=pki.pem(pki.ca)
+    )["CertificateArn"]
+    absent = {"name": "cvpn-deleting", "state": "absent", "wait_timeout": 60}
+
+    first = _endpoint(slow_deletion, arn, "cvpn-deleting")
+    started = time.monotonic()
+    status, result = run_module(slow_deletion, MODULE, absent)
+    assert status == "CHANGED", result
+    assert _status(slow_deletion, first) in ("deleted", "InvalidClientVpnEndpointId.NotFound")
+    assert time.monotonic() - started >= 6
+
+    # A teardown interrupted after DeleteClientVpnEndpoint answered: the rerun finds the endpoint deleting and
+    # waits for it too (changing nothing), or bounded by wait_timeout, says what it waits for.
+    second = _endpoint(slow_deletion, arn, "cvpn-deleting")
+    slow_deletion.client("ec2").delete_client_vpn_endpoint(ClientVpnEndpointId=second)
+    status, result = run_module(slow_deletion, MODULE, {**absent, "wait_timeout": 1})
+    assert status == "FAILED"
+    assert f"timed out after 1s waiting for AWS to finish deleting Client VPN endpoint {second}" in result["msg"]
+    status, result = run_module(slow_deletion, MODULE, absent)
+    assert status == "SUCCESS", result
+    assert _status(slow_deletion, second) in ("deleted", "InvalidClientVpnEndpointId.NotFound")
+    acm.delete_certificate(CertificateArn=arn)  # no longer in use: no ResourceInUseException
+
+
+def test_not_found_codes_as_aws_spells_them_count_as_gone(emulator, world):
+    """A resumed teardown finds a target network or rule already gone: AWS's codes (EC2 API error codes:
+    InvalidClientVpnAssociationIdNotFound, no dot; InvalidClientVpnEndpointAuthorizationRuleNotFound;
+    InvalidClientVpnEndpointId.NotFound) are not errors."""
+    ec2 = emulator.client("ec2")
+    endpoint_id = _endpoint(emulator, world["arn"], "cvpn-not-found")
+    assert api.disassociate_target_network(ec2, endpoint_id, "cvpn-assoc-0123456789abcdef0") is False
+    rule = {"TargetNetworkCidr": "10.61.0.0/16", "RevokeAllGroups": True}
+    assert api.revoke_ingress(ec2, endpoint_id, **rule) is False
+    ec2.delete_client_vpn_endpoint(ClientVpnEndpointId=endpoint_id)
+    while _status(emulator, endpoint_id) != "InvalidClientVpnEndpointId.NotFound":
+        time.sleep(0.2)
+    assert api.delete_endpoint(ec2, endpoint_id) is False
+    assert api.disassociate_target_network(ec2, endpoint_id, "cvpn-assoc-0123456789abcdef0") is False

@@ -128,7 +128,7 @@ def modeled(timed: dict, untimed_wall: float) -> dict:
         "critical_path_aws_minutes": length,
         "critical_path_seconds": path_seconds,
         "critical_path": chain,
-        "sum_of_waits_seconds": sum(AWS_MINUTES.values()) * SCALE,
+        "sum_of_waits_seconds": sum(AWS_MINUTES[kind] for kind in DEPENDS_ON) * SCALE,
         "ratio": round(timed["wall_seconds"] / path_seconds, 2),
         "overhead_seconds": round(overhead, 1),
         "projected_aws_ratio": round((aws_path + max(overhead, 0)) / aws_path, 2),

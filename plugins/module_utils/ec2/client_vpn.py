@@ -27,9 +27,10 @@ class ClientVpnErrorHandler(AWSErrorHandler):
 
 
 class ClientVpnAssociationErrorHandler(ClientVpnErrorHandler):
+    # AWS spells it without a dot (EC2 API error codes; terraform-provider-aws internal/service/ec2/errors.go).
     @classmethod
     def _is_missing(cls):
-        return is_boto3_error_code(["InvalidClientVpnEndpointId.NotFound", "InvalidClientVpnAssociationId.NotFound"])
+        return is_boto3_error_code(["InvalidClientVpnEndpointId.NotFound", "InvalidClientVpnAssociationIdNotFound"])
 
 
 class ClientVpnRuleErrorHandler(ClientVpnErrorHandler):

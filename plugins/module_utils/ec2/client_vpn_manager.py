@@ -29,10 +29,14 @@ from .client_vpn_validation import InvalidOption, check_network
 POLL_DELAY = 10
 
 
-def find_endpoints(client, endpoint_id: str | None = None, name: str | None = None) -> list[dict[str, Any]]:
-    """Endpoints by id, or by their Name tag (DescribeClientVpnEndpoints has no tag filter); deleted ones left out."""
+def find_endpoints(
+    client, endpoint_id: str | None = None, name: str | None = None, deleting: bool = False
+) -> list[dict[str, Any]]:
+    """Endpoints by id, or by their Name tag (DescribeClientVpnEndpoints has no tag filter). Deleted ones are left
+    out, and deleting ones unless asked for: AWS still has them (and their certificates in use) for a while."""
     params = {"ClientVpnEndpointIds": [endpoint_id]} if endpoint_id else {}
-    found = [e for e in api.describe_endpoints(client, **params) if e["Status"]["Code"] not in GONE_ENDPOINT]
+    gone = ("deleted",) if deleting else GONE_ENDPOINT
+    found = [e for e in api.describe_endpoints(client, **params) if e["Status"]["Code"] not in gone]
     if name is not None and not endpoint_id:
         found = [e for e in found if {"Key": "Name", "Value": name} in (e.get("Tags") or [])]
     return found
@@ -128,13 +132,20 @@ class Converger:
             self.wait_target_networks(endpoint_id, [], subnet_ids, always=True)
         api.delete_endpoint(self.client, endpoint_id)
         if self.wait:
-            wait_for(
-                lambda: find_endpoints(self.client, endpoint_id),
-                lambda found: not found,
-                timeout=self.timeout,
-                delay=POLL_DELAY,
-                what=f"Client VPN endpoint {endpoint_id} to be deleted",
-            )
+            self.wait_deleted([endpoint_id])
+
+    def wait_deleted(self, endpoint_ids: list[str]) -> None:
+        """Until AWS no longer has the endpoints. DeleteClientVpnEndpoint returns while an endpoint is "deleting",
+        and its ACM certificates stay in use until it is gone; Terraform waits the same way
+        (terraform-provider-aws internal/service/ec2/wait.go waitClientVPNEndpointDeleted)."""
+        wait_for(
+            lambda: [i for i in endpoint_ids if find_endpoints(self.client, i, deleting=True)],
+            lambda deleting: not deleting,
+            timeout=self.timeout,
+            delay=POLL_DELAY,
+            first_delay=1,
+            what=f"AWS to finish deleting Client VPN endpoint {', '.join(endpoint_ids)} (status deleting)",
+        )
 
     # --- waiting on the states AWS passes through -----------------------------------------------
     def wait_target_networks(

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from ...dataplane import openvpn
 from ...protocol import ec2_error, ec2_response
-from .. import Call, Registry
+from .. import Call, Registry, acm_in_use
 from . import server, wire
 from .config import client_configuration
 from .model import ApiError, ClientVpnStore, Endpoint, new_id
@@ -30,6 +30,8 @@ def register(registry: Registry) -> None:
     store = ClientVpnStore()
     registry.on_reset(store.endpoints.clear)
     openvpn.connection_events = server.connection_logger(store)
+    # ACM reports the endpoints that use a certificate (InUseBy) and refuses to delete it meanwhile.
+    acm_in_use.USERS["client_vpn"] = store.certificate_users
 
     def action(name: str) -> Callable[[Callable[[Call], Any]], None]:
         """Register a handler returning the inner XML dict; ApiError becomes the EC2 error response."""
@@ -154,7 +156,7 @@ def register(registry: Registry) -> None:
                 "IncorrectState",
                 f"Client VPN endpoint {endpoint.endpoint_id} has target networks associated: disassociate them first",
             )
-        endpoint.status = "deleting"
+        endpoint.delete()
         return {"status": {"code": endpoint.status}}
 
     @action("DescribeClientVpnEndpoints")

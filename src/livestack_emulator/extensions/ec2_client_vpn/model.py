@@ -108,7 +108,7 @@ class Endpoint:
     rules: list[Rule] = field(default_factory=list)
     crl: str | None = None
     crl_status: str = "pending"
-    gone_after: int = -1
+    deleting_since: float = 0.0
 
     @property
     def dns_name(self) -> str:
@@ -125,11 +125,38 @@ class Endpoint:
             rule.step()
         if self.crl is not None:
             self.crl_status = "active"
-        if self.status == "deleting":
+        if self.deleting_over:
             self.status = "deleted"
         elif self.status in ("pending-associate", "available"):
             associated = any(a.status == "associated" for a in self.associations)
             self.status = "available" if associated else "pending-associate"
+
+    def delete(self) -> None:
+        # DeleteClientVpnEndpoint is asynchronous: the endpoint is "deleting" for a while (its strict window, or
+        # its scaled AWS minutes with --timing), then "deleted" for one observation, then not found. Terraform
+        # waits for it (internal/service/ec2/wait.go waitClientVPNEndpointDeleted: pending "deleting", 5 minutes).
+        if self.status != "deleting":
+            self.status, self.deleting_since = "deleting", time.monotonic()
+
+    @property
+    def deleting_over(self) -> bool:
+        return self.status == "deleting" and timing.current.settled("client_vpn_endpoint_deletion", self.deleting_since)
+
+    @property
+    def exists(self) -> bool:
+        """Whether AWS still has the endpoint, whether or not anyone has looked since (deleting counts)."""
+        return self.status != "deleted" and not self.deleting_over
+
+    def certificate_arns(self) -> set[str]:
+        roots = {
+            option["mutualAuthentication"]["clientRootCertificateChain"]
+            for option in self.authentication
+            if option["type"] == "certificate-authentication"
+        }
+        return {self.server_certificate_arn, *roots}
+
+    def arn(self, account_id: str) -> str:
+        return f"arn:aws:ec2:{self.region}:{account_id}:client-vpn-endpoint/{self.endpoint_id}"
 
     def wire(self) -> dict[str, Any]:
         return {
@@ -188,6 +215,12 @@ class ClientVpnStore:
             endpoint.step()
             found.append(endpoint)
         return found
+
+    def certificate_users(self, certificate_arn: str, account_id: str) -> list[str]:
+        """The ARNs of the endpoints that use an ACM certificate (server or client root chain), as ACM's InUseBy."""
+        return [
+            e.arn(account_id) for e in self.endpoints.values() if e.exists and certificate_arn in e.certificate_arns()
+        ]
 
     # --- validation against the rest of the account --------------------------------------------
     @staticmethod
@@ -298,9 +331,9 @@ class ClientVpnStore:
             if association.association_id == association_id and association.status in ("associating", "associated"):
                 association.status = "disassociating"
                 return association
-        raise ApiError(
-            "InvalidClientVpnAssociationId.NotFound", f"The association ID '{association_id}' does not exist"
-        )
+        # AWS's spelling has no dot (EC2 API error codes reference; terraform-provider-aws
+        # internal/service/ec2/errors.go errCodeInvalidClientVPNAssociationIdNotFound).
+        raise ApiError("InvalidClientVpnAssociationIdNotFound", f"The association ID '{association_id}' does not exist")
 
     # --- authorization rules --------------------------------------------------------------------
     @staticmethod
@@ -314,9 +347,9 @@ class ClientVpnStore:
             raise ApiError("InvalidParameterValue", f"TargetNetworkCidr {cidr} is not a valid IPv4 CIDR") from error
         for rule in endpoint.rules:
             if rule.destination_cidr == cidr and (rule.group_id or None) == (group_id or None):
+                # As AWS spells it (EC2 API error codes reference).
                 raise ApiError(
-                    "InvalidClientVpnDuplicateAuthorizationRuleError",
-                    f"An authorization rule for {cidr} already exists",
+                    "InvalidClientVpnDuplicateAuthorizationRule", f"An authorization rule for {cidr} already exists"
                 )
         rule = Rule(cidr, group_id or None, bool(all_groups), description)
         endpoint.rules.append(rule)

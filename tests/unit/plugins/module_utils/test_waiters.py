@@ -61,3 +61,22 @@ def test_times_out_with_the_last_state():
         )
     assert raised.value.last == "creating"
     assert clock.now == 30
+
+
+def test_first_delay_doubles_up_to_the_delay():
+    clock = FakeClock()
+    slept = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.sleep(seconds)
+
+    wait_for(
+        states(*["deleting"] * 6, "gone"),
+        lambda s: s == "gone",
+        delay=10,
+        first_delay=1,
+        sleep=sleep,
+        clock=clock.time,
+    )
+    assert slept == [1, 2, 4, 8, 10, 10]

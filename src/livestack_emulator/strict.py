@@ -1,0 +1,72 @@
+"""Strict mode: where moto is lenient, the emulator does what AWS does. On by default.
+
+In strict mode the demo and every test meet AWS's own refusals and transitional states (each with its
+source, next to the code that does it); lenient mode keeps moto's leniency, for speed where a test needs
+it and for comparison:
+
+    python -m livestack_emulator                       # strict
+    python -m livestack_emulator --lenient             # lenient (or LIVESTACK_EMULATOR_STRICT=off)
+    LIVESTACK_EMULATOR_STRICT='{"client_vpn_endpoint_deletion": 5}' python -m livestack_emulator
+
+A state that AWS keeps for a while is kept at least ``seconds(kind)`` wall seconds in strict mode, even
+with realistic timing off (``timing.Timing.seconds`` takes the larger of the two), so that a client meets
+it and must wait. The JSON form sets those windows. ``GET /_livestack/health`` reports the mode, the
+windows and the behaviours (``BEHAVIOURS``: one line each; a later behaviour adds its line and asks
+``strict.current.enabled``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+ENVIRONMENT = "LIVESTACK_EMULATOR_STRICT"
+
+# Wall seconds a transitional state lasts at least in strict mode.
+SECONDS = {
+    "client_vpn_endpoint_deletion": 2.0,
+}
+
+BEHAVIOURS = {
+    "client_vpn_endpoint_deleting": (
+        "DeleteClientVpnEndpoint answers 'deleting'; the endpoint stays so a while, then is gone "
+        "(terraform-provider-aws internal/service/ec2/wait.go waitClientVPNEndpointDeleted)"
+    ),
+    "acm_certificate_in_use": (
+        "DeleteCertificate of a certificate an endpoint uses (deleting included) answers ResourceInUseException "
+        "(botocore acm DeleteCertificate errors; terraform-provider-aws internal/service/acm/certificate.go)"
+    ),
+}
+
+
+class Strict:
+    def __init__(self, spec: str | None = None) -> None:
+        spec = (spec or "on").strip()
+        self.enabled = spec.lower() not in ("off", "0", "false", "lenient")
+        settings = json.loads(spec) if spec.startswith("{") else {}
+        unknown = set(settings) - set(SECONDS)
+        if unknown:
+            raise ValueError(f"unknown strict windows {sorted(unknown)}; known: {sorted(SECONDS)}")
+        self.windows = {**SECONDS, **{kind: float(value) for kind, value in settings.items()}}
+
+    def seconds(self, kind: str) -> float:
+        """The least wall seconds a ``kind`` of transitional state lasts (0 in lenient mode)."""
+        return self.windows.get(kind, 0.0) if self.enabled else 0.0
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "enabled": self.enabled,
+            "switch": f"--lenient or {ENVIRONMENT}=off",
+            "seconds": self.windows if self.enabled else {},
+            "behaviours": BEHAVIOURS if self.enabled else {},
+        }
+
+
+# The emulator's one mode, set from the command line or LIVESTACK_EMULATOR_STRICT at start-up.
+current = Strict(os.environ.get(ENVIRONMENT))
+
+
+def configure(spec: str | None) -> Strict:
+    global current
+    current = Strict(spec)
+    return current
