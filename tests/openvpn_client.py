@@ -13,6 +13,19 @@ from pathlib import Path
 OPENVPN = shutil.which("openvpn") or "/usr/sbin/openvpn"
 
 
+def tunnels_possible() -> str | None:
+    """Why the tunnel cannot be tested here, or None."""
+    if not os.path.exists(OPENVPN):
+        return "openvpn is not installed"
+    if os.geteuid() != 0:
+        return "TUN devices and network namespaces need root"
+    if not os.access("/dev/net/tun", os.R_OK | os.W_OK):
+        return "no /dev/net/tun"
+    if subprocess.run(["ip", "netns", "list"], capture_output=True).returncode:
+        return "ip netns is not available"
+    return None
+
+
 class Client:
     """A stock openvpn client on a profile; with ``laptop`` its TUN device is moved into that namespace."""
 

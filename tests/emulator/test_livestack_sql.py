@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 from conftest import start_emulator
-from openvpn_client import Client
-from test_openvpn_dataplane import Pki, export, make_endpoint, pem, profile, tunnels_possible
+from openvpn_client import Client, tunnels_possible
+from test_openvpn_dataplane import Pki, export, make_endpoint, pem, profile
 
 SQL = shutil.which("livestack-sql", path=str(Path(sys.executable).parent))
 MYSQL = shutil.which("mysql") or shutil.which("mariadb")

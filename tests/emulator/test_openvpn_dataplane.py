@@ -30,7 +30,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from openvpn_client import OPENVPN, Client
+from openvpn_client import Client, tunnels_possible
 
 from livestack_emulator import dataplane
 from livestack_emulator.dataplane import openvpn
@@ -38,19 +38,6 @@ from livestack_emulator.dataplane import openvpn
 VPC_CIDR = "11.0.0.0/16"
 CLIENT_CIDR = "192.168.128.0/22"
 TARGET = ("11.0.128.10", 3306)  # "the database's VPC address", served by the echo server below
-
-
-def tunnels_possible() -> str | None:
-    """Why the tunnel cannot be tested here, or None."""
-    if not os.path.exists(OPENVPN):
-        return "openvpn is not installed"
-    if os.geteuid() != 0:
-        return "TUN devices and network namespaces need root"
-    if not os.access("/dev/net/tun", os.R_OK | os.W_OK):
-        return "no /dev/net/tun"
-    if subprocess.run(["ip", "netns", "list"], capture_output=True).returncode:
-        return "ip netns is not available"
-    return None
 
 
 class Pki:
