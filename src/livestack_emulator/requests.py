@@ -4,6 +4,8 @@ The service comes from the SigV4 credential scope (every botocore client signs),
 from the wire protocol: ``Action=`` for the query protocols (EC2, RDS, IAM, STS), the
 ``X-Amz-Target`` header for the JSON protocol, the path for smithy-rpc-v2-cbor, and the
 ``requestUri`` templates of the botocore model for the REST protocols (Lambda, S3, API Gateway).
+An RDS Data API ``ExecuteStatement`` outside a transaction reads when its SQL is one ``SELECT``
+(without ``INTO``) or ``SHOW``: the same action either reads or changes, by its statement.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ STAGE_LOCK_TABLE = "livestack-locks"
 READ_PREFIXES = ("Describe", "List", "Get", "Head", "Export", "Lookup", "Search", "Check", "Validate")
 
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
+_READ_SQL = re.compile(r"^\s*(?:SHOW\s|SELECT\s(?!.*\bINTO\b)(?!.*\bFOR\s+UPDATE\b)[^;]*;?\s*$)", re.I | re.S)
 _CBOR_PATH = re.compile(r"^/service/[^/]+/operation/([^/?]+)")
 # Signing names whose REST paths no botocore model describes (the API Gateway data plane).
 _SIGNING_TO_MODELS = {"execute-api": ()}
@@ -40,6 +43,8 @@ class ApiRequest:
     def mutating(self) -> bool:
         if self.action is None:
             return self.method not in ("GET", "HEAD", "OPTIONS")
+        if self.params.get("ReadSQL"):
+            return False
         return not self.action.startswith(READ_PREFIXES)
 
     @property
@@ -117,6 +122,14 @@ def classify(environ: dict, body: bytes) -> ApiRequest:
             table = None
         if isinstance(table, str):
             params["TableName"] = table
+    if service == "rds-data" and path.rstrip("/") == "/Execute" and body.startswith(b"{"):
+        try:
+            statement = json.loads(body)
+        except ValueError:
+            statement = {}
+        sql = statement.get("sql")
+        if isinstance(sql, str) and not statement.get("transactionId") and _READ_SQL.match(sql):
+            params["ReadSQL"] = "true"
     if not action and (match := _CBOR_PATH.match(path)):
         action = match.group(1)
     if service == "apigateway" and path.startswith("/v2/"):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import urllib.error
 
 import pytest
+
+from livestack_emulator.requests import classify
 
 
 def test_counts_reads_and_mutations_per_service(emulator):
@@ -159,3 +162,26 @@ def test_tripwire_refuses_a_count_below_one(emulator):
     with pytest.raises(urllib.error.HTTPError) as refused:
         emulator.arm_tripwire(after=0)
     assert refused.value.code == 400
+
+
+@pytest.mark.parametrize(
+    ("body", "mutating"),
+    [
+        ({"sql": "SELECT User, plugin FROM mysql.user"}, False),
+        ({"sql": "  show grants for 'app'@'%'"}, False),
+        ({"sql": "SELECT 1; DROP DATABASE app"}, True),
+        ({"sql": "SELECT * FROM t INTO OUTFILE '/tmp/x'"}, True),
+        ({"sql": "SELECT * FROM t FOR UPDATE"}, True),
+        ({"sql": "SELECT 1", "transactionId": "abc"}, True),
+        ({"sql": "CREATE DATABASE app"}, True),
+    ],
+)
+def test_a_data_api_statement_reads_only_when_its_sql_does(body, mutating):
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/Execute",
+        "CONTENT_TYPE": "application/json",
+        "HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/rds-data/aws4_request",
+    }
+    request = classify(environ, json.dumps(body).encode())
+    assert (request.service, request.action, request.mutating) == ("rds-data", "ExecuteStatement", mutating)
