@@ -159,39 +159,18 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 
 from ansible_collections.livestack.aws.plugins.module_utils.modules import LivestackAWSModule
 from ansible_collections.livestack.aws.plugins.module_utils.rds.cluster_users import (
-    LIST_DATABASES,
-    LIST_USERS,
-    current_state,
+    cluster_identifier,
     desired_state,
     input_errors,
-    parse_grants,
     plan,
-    reserved_user,
-    show_grants,
 )
-from ansible_collections.livestack.aws.plugins.module_utils.rds.cluster_users_api import execute_statement
+from ansible_collections.livestack.aws.plugins.module_utils.rds.cluster_users_api import execute_statement, read_state
 from ansible_collections.livestack.aws.plugins.module_utils.rds.serverless_v2_api import describe_db_cluster
 
 
 def fail_on_errors(module: LivestackAWSModule, errors: list[str]) -> None:
     if errors:
         module.fail_json(msg="; ".join(errors), errors=errors)
-
-
-def cluster_identifier(cluster: str) -> str:
-    """The identifier in a cluster ARN (arn:aws:rds:<region>:<account>:cluster:<identifier>), or the identifier."""
-    return cluster.split(":cluster:", 1)[1] if cluster.startswith("arn:") and ":cluster:" in cluster else cluster
-
-
-def read_state(run: Any, master_username: str) -> dict[str, Any]:
-    user_rows = [tuple(row) for row in run(LIST_USERS)]
-    databases = [row[0] for row in run(LIST_DATABASES)]
-    grants = {
-        user: parse_grants(row[0] for row in run(show_grants(user)))
-        for user, host, _plugin, _ssl in user_rows
-        if host == "%" and user != master_username and not reserved_user(user)
-    }
-    return current_state(user_rows, databases, grants)
 
 
 def ensure_users(module: LivestackAWSModule, rds: Any, data: Any) -> dict[str, Any]:
@@ -209,7 +188,7 @@ def ensure_users(module: LivestackAWSModule, rds: Any, data: Any) -> dict[str, A
     arn = cluster["DBClusterArn"]
 
     if cluster.get("HttpEndpointEnabled"):
-        current = read_state(lambda sql: execute_statement(data, arn, params["secret_arn"], sql), master)
+        current = read_state(data, arn, params["secret_arn"], master)
     elif module.check_mode:
         # Enabled by an earlier task of the same check run, in the real run: predict from an empty cluster.
         module.warn(f"the HTTP endpoint of cluster {identifier} is not enabled: predicting as if it had no user")

@@ -189,3 +189,24 @@ def test_bad_input_is_refused_before_any_request_that_changes_something(emulator
     assert status == "FAILED", result
     assert message in result["msg"]
     assert emulator.requests()["mutating"] == 0
+
+
+def test_the_info_module_reads_users_with_their_plugin_and_no_mutating_request(emulator, cluster):
+    execute(emulator, cluster, "CREATE USER IF NOT EXISTS 'by_hand'@'%' IDENTIFIED BY 'by-hand-password-1'")
+    emulator.clear_requests()
+    # The secret by name, as verify.yml gives it.
+    status, found = run_module(
+        emulator, "livestack.aws.rds_cluster_users_info", {"cluster": CLUSTER, "secret": f"{CLUSTER}/master"}
+    )
+    assert status == "SUCCESS", found
+    assert emulator.requests()["mutating"] == 0
+    assert found["http_endpoint_enabled"] and found["master_username"] == "admin"
+    assert "shop_app" in found["databases"] and "mysql" not in found["databases"]
+    users = {user["name"]: user for user in found["users"]}
+    assert users["app"] == {
+        "name": "app", "plugin": "AWSAuthenticationPlugin", "iam": True, "ssl_type": "ANY",
+        "grants": {"shop_app": ["INSERT", "SELECT"]},
+    }  # fmt: skip
+    assert users["by_hand"]["iam"] is False and users["by_hand"]["plugin"] == "mysql_native_password"
+    assert "admin" not in users
+    execute(emulator, cluster, "DROP USER 'by_hand'@'%'")

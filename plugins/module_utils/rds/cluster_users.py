@@ -58,6 +58,16 @@ RESERVED_USERS = frozenset(
 )
 
 
+def cluster_identifier(cluster: str) -> str:
+    """The identifier in a cluster ARN (arn:aws:rds:<region>:<account>:cluster:<identifier>), or the identifier."""
+    return cluster.split(":cluster:", 1)[1] if cluster.startswith("arn:") and ":cluster:" in cluster else cluster
+
+
+def application_user(name: str, host: str, master_username: str) -> bool:
+    """An account the declaration covers: ``'<name>'@'%'``, not the master user nor one of RDS or MySQL."""
+    return host == HOST and name != master_username and not reserved_user(name)
+
+
 def reserved_user(name: str) -> bool:
     lowered = name.lower()
     return lowered in RESERVED_USERS or lowered.startswith(("mysql.", "aws_", "rds_"))

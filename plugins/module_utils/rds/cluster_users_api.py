@@ -10,6 +10,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorH
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from .cluster_users import LIST_DATABASES, LIST_USERS, application_user, current_state, parse_grants, show_grants
+
 # A paused Serverless v2 cluster (scale to zero) answers DatabaseResumingException while it resumes.
 RETRIED_CODES = ["DatabaseResumingException", "DatabaseUnavailableException"]
 
@@ -31,3 +33,15 @@ def execute_statement(client: Any, cluster_arn: str, secret_arn: str, sql: str) 
         [None if field.get("isNull") else next(iter(field.values()), None) for field in record]
         for record in response.get("records", [])
     ]
+
+
+def read_state(client: Any, cluster_arn: str, secret_arn: str, master_username: str) -> dict[str, Any]:
+    """The cluster's databases and ``'%'`` accounts, with the grants of the application users (reads only)."""
+    user_rows = [tuple(row) for row in execute_statement(client, cluster_arn, secret_arn, LIST_USERS)]
+    databases = [row[0] for row in execute_statement(client, cluster_arn, secret_arn, LIST_DATABASES)]
+    grants = {
+        user: parse_grants(row[0] for row in execute_statement(client, cluster_arn, secret_arn, show_grants(user)))
+        for user, host, _plugin, _ssl in user_rows
+        if application_user(user, host, master_username)
+    }
+    return current_state(user_rows, databases, grants)
