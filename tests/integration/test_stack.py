@@ -156,7 +156,7 @@ def test_posture_check_passes_without_a_mutating_request(emulator, converged):
     run, broken = verify(emulator, STAGE)
     assert run.rc == 0 and broken == {}, run.output[-5000:]
     assert run.recap["changed"] == 0
-    assert f"13 posture rules hold for stage {STAGE}" in run.output
+    assert f"15 posture rules hold for stage {STAGE}" in run.output
 
 
 def test_faulted_converge_ends_as_the_clean_one(emulator, converged):
@@ -173,7 +173,7 @@ def test_faulted_converge_ends_as_the_clean_one(emulator, converged):
 
 
 def test_posture_check_names_each_rule_broken_behind_ansibles_back(emulator, converged) -> None:
-    """Every breakage at once (one verify run instead of eight): each rule reports its own, and only those fail."""
+    """Every breakage at once (one verify run instead of nine): each rule reports its own, and only those fail."""
     found = ids(emulator, PREFIX)
     cases = breakages(emulator, STAGE, found)
     restores = []
@@ -196,6 +196,7 @@ def test_posture_check_names_each_rule_broken_behind_ansibles_back(emulator, con
     assert re.search(r"subnet subnet-\w+ has no livestack:stage tag", broken["stage-tags"])
     assert "split tunnel is off" in broken["vpn-split-tunnel"]
     assert f"instance {PREFIX}-aurora-1 is publicly accessible" in broken["database-not-public"]
+    assert "user 'by_hand' has a password" in broken["database-users-iam-only"]
 
 
 @pytest.mark.parametrize("stage", [STAGE, FAULTED])
