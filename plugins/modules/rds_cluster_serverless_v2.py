@@ -229,6 +229,10 @@ def ensure_scaling(module: LivestackAWSModule, client: Any) -> dict:
     before = normalise_scaling(cluster.get("ServerlessV2ScalingConfiguration"))
     after = desired_scaling(before, params["min_capacity"], params["max_capacity"], params["seconds_until_auto_pause"])
     http_before = bool(cluster.get("HttpEndpointEnabled"))
+
+    def http_diff(enabled: bool) -> dict:
+        return {} if params["http_endpoint"] is None else {"http_endpoint": enabled}
+
     http_after = http_before if params["http_endpoint"] is None else params["http_endpoint"]
     changed = before != after or http_before != http_after
     if changed and not module.check_mode:
@@ -250,7 +254,7 @@ def ensure_scaling(module: LivestackAWSModule, client: Any) -> dict:
         previous_scaling_configuration=before,
         http_endpoint_enabled=http_after,
         supported_capacity=supported.as_dict(),
-        diff=dict(before={**before, "http_endpoint": http_before}, after={**after, "http_endpoint": http_after}),
+        diff=dict(before={**before, **http_diff(http_before)}, after={**after, **http_diff(http_after)}),
     )
 
 
