@@ -11,10 +11,10 @@ module: rds_cluster_users
 version_added: 0.1.0
 short_description: Ensure the databases, IAM database users and grants of an Aurora MySQL cluster (RDS Data API)
 description:
-  - Converges the databases (C(CREATE DATABASE)), the users (C(CREATE USER ... IDENTIFIED WITH
-    AWSAuthenticationPlugin AS 'RDS' REQUIRE SSL): IAM database authentication only, so no password exists for
-    them, and TLS required as the Aurora user guide advises) and their database-level grants (C(GRANT) and
+  - Converges the databases (C(CREATE DATABASE)), the users and their database-level grants (C(GRANT) and
     C(REVOKE), so that C(SHOW GRANTS) lists exactly the declared privileges) of an Aurora MySQL cluster.
+  - Users are made with C(CREATE USER ... IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS' REQUIRE SSL), IAM
+    database authentication only (no password exists for them), TLS required as the Aurora user guide advises.
   - Runs its statements through the RDS Data API (C(rds-data ExecuteStatement)) as the master user of
     O(secret_arn), so it needs no network path to the cluster; the cluster's HTTP endpoint must be enabled
     (M(livestack.aws.rds_cluster_serverless_v2) O(livestack.aws.rds_cluster_serverless_v2#module:http_endpoint)).
@@ -40,7 +40,7 @@ options:
     required: true
   databases:
     description:
-      - The databases: a letter, then letters, digits or underscores, at most 64 characters.
+      - The databases, each a letter, then letters, digits or underscores, at most 64 characters.
     type: list
     elements: str
     default: []
@@ -53,7 +53,7 @@ options:
     suboptions:
       name:
         description:
-          - User name: a letter, then letters, digits or underscores, at most 32 characters (MySQL 8.0); not the
+          - The user name, a letter, then letters, digits or underscores, at most 32 characters (MySQL 8.0), not the
             master user, nor an account or role of RDS or MySQL (C(rdsadmin), C(rdsproxyadmin), C(root),
             C(mysql.*), C(AWS_*), C(rds_*)).
         type: str
@@ -79,7 +79,7 @@ options:
       - Never the master user, AWS's or MySQL's own accounts and roles (C(rdsadmin), C(rdsproxyadmin), C(mysql.*),
         C(AWS_*), C(rds_*) ...), accounts of another host than C(%), the system schemas, nor the cluster's
         C(DatabaseName).
-      - Refused with no O(users): it would drop every application user.
+      - Refused with no O(users), since it would drop every application user.
     type: bool
     default: false
 extends_documentation_fragment:

@@ -122,7 +122,7 @@ from ansible_collections.livestack.aws.plugins.module_utils.rds.serverless_v2_ap
 def main() -> None:
     argument_spec = dict(
         cluster=dict(type="str", required=True, aliases=["cluster_identifier", "db_cluster_identifier"]),
-        secret=dict(type="str", required=True, aliases=["secret_arn"]),
+        secret=dict(type="str", required=True, aliases=["secret_arn"], no_log=True),
     )
     module = LivestackAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     identifier = cluster_identifier(module.params["cluster"])
