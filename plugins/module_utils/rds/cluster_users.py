@@ -264,10 +264,6 @@ def current_state(
 # -- the plan -----------------------------------------------------------------------------------
 
 
-def _protected_user(name: str, master_username: str) -> bool:
-    return reserved_user(name) or name == master_username
-
-
 def _grant_statements(name: str, current: Mapping[str, list[str]], desired: Mapping[str, list[str]]) -> list[str]:
     """GRANT and REVOKE so that the grants by pattern ``current`` become ``desired`` (by database)."""
     statements = []
@@ -319,7 +315,7 @@ def plan(
     dropped_users = sorted(
         name
         for name in accounts
-        if purge and name not in desired["users"] and not _protected_user(name, master_username)
+        if purge and name not in desired["users"] and application_user(name, HOST, master_username)
     )
     dropped_databases = sorted(
         name
@@ -335,7 +331,7 @@ def plan(
             "users": {
                 name: {"grants": {database_of(key): value for key, value in found["grants"].items()}}
                 for name, found in sorted(users.items())
-                if not _protected_user(name, master_username)
+                if application_user(name, HOST, master_username)
             },
         }
 
