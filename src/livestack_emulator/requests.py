@@ -24,7 +24,7 @@ STAGE_LOCK_TABLE = "livestack-locks"
 READ_PREFIXES = ("Describe", "List", "Get", "Head", "Export", "Lookup", "Search", "Check", "Validate")
 
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
-_READ_SQL = re.compile(r"^\s*(?:SHOW\s|SELECT\s(?!.*\bINTO\b)(?!.*\bFOR\s+UPDATE\b)[^;]*;?\s*$)", re.I | re.S)
+_READ_SQL = re.compile(r"^\s*(?:SHOW\s|SELECT\s(?!.*\bINTO\b)(?!.*\bFOR\s+UPDATE\b))[^;]*;?\s*$", re.I | re.S)
 _CBOR_PATH = re.compile(r"^/service/[^/]+/operation/([^/?]+)")
 # Signing names whose REST paths no botocore model describes (the API Gateway data plane).
 _SIGNING_TO_MODELS = {"execute-api": ()}

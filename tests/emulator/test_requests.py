@@ -170,6 +170,7 @@ def test_tripwire_refuses_a_count_below_one(emulator):
         ({"sql": "SELECT User, plugin FROM mysql.user"}, False),
         ({"sql": "  show grants for 'app'@'%'"}, False),
         ({"sql": "SELECT 1; DROP DATABASE app"}, True),
+        ({"sql": "SHOW DATABASES; DROP DATABASE app"}, True),
         ({"sql": "SELECT * FROM t INTO OUTFILE '/tmp/x'"}, True),
         ({"sql": "SELECT * FROM t FOR UPDATE"}, True),
         ({"sql": "SELECT 1", "transactionId": "abc"}, True),
