@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ansible_collections.livestack.aws.plugins.module_utils.rds.cluster_users import input_errors as users_errors
 from ansible_collections.livestack.aws.plugins.module_utils.rds.cluster_validation import (
     AURORA_MYSQL_LOG_TYPES,
     cluster_identifier_errors,
@@ -33,7 +34,8 @@ def rds_cluster_input_errors(
     values: Mapping[str, Any], names: Mapping[str, str] | None = None, supported: Mapping[str, Any] | None = None
 ) -> list[str]:
     """Every rule that ``values`` break; ``supported`` is rds_cluster_serverless_v2_info's supported_capacity."""
-    names = {key: key for key in ("cluster_identifier", "master_username", "master_password", "log_exports")} | {
+    keys = ("cluster_identifier", "master_username", "master_password", "log_exports", "databases", "users")
+    names = {key: key for key in (*keys, "users_purge")} | {
         **OPTION_NAMES,
         **(names or {}),
     }
@@ -47,6 +49,14 @@ def rds_cluster_input_errors(
     if "log_exports" in values:
         allowed = values.get("exportable_log_types") or AURORA_MYSQL_LOG_TYPES
         errors += log_export_errors(values["log_exports"], allowed, names["log_exports"])
+    if "databases" in values or "users" in values:
+        errors += users_errors(
+            values.get("databases", []),
+            values.get("users", []),
+            bool(values.get("users_purge")),
+            values.get("master_username"),
+            {"databases": names["databases"], "users": names["users"], "purge": names["users_purge"]},
+        )
     seconds = values.get("seconds_until_auto_pause")
     capacity = (
         SupportedCapacity(

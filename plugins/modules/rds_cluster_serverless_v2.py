@@ -48,6 +48,13 @@ options:
       - Seconds without connections before an instance pauses, 300 to 86400.
       - Only with O(min_capacity=0). Unset keeps the cluster's current value, or AWS's default of 300 seconds.
     type: int
+  http_endpoint:
+    description:
+      - Whether the cluster's HTTP endpoint (the RDS Data API) is enabled, with C(EnableHttpEndpoint) /
+        C(DisableHttpEndpoint), the operations for Serverless v2 and provisioned clusters
+        (C(ModifyDBCluster)'s C(EnableHttpEndpoint) applies to Serverless v1 only, and AWS ignores it otherwise).
+      - Unset leaves it as it is.
+    type: bool
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -71,6 +78,13 @@ EXAMPLES = r"""
     cluster_identifier: livestack-dev-aurora
     min_capacity: 0.5
     max_capacity: 16
+
+- name: The blog's range, with the RDS Data API on (for livestack.aws.rds_cluster_users)
+  livestack.aws.rds_cluster_serverless_v2:
+    cluster_identifier: livestack-dev-aurora
+    min_capacity: 0.5
+    max_capacity: 16
+    http_endpoint: true
 
 - name: Scale to zero after 10 idle minutes (Aurora MySQL 3.08.0 and later)
   livestack.aws.rds_cluster_serverless_v2:
@@ -120,6 +134,11 @@ previous_scaling_configuration:
   returned: always
   type: dict
   sample: {"min_capacity": 0.5, "max_capacity": 8.0}
+http_endpoint_enabled:
+  description: Whether the cluster's HTTP endpoint (RDS Data API) is enabled after the run (in check mode, would be).
+  returned: always
+  type: bool
+  sample: true
 supported_capacity:
   description: What the cluster's engine version supports (C(ServerlessV2FeaturesSupport)).
   returned: always
@@ -155,6 +174,7 @@ from ansible_collections.livestack.aws.plugins.module_utils.rds.serverless_v2_ap
     describe_db_cluster,
     describe_db_engine_version,
     modify_serverless_v2_scaling,
+    set_http_endpoint,
 )
 from ansible_collections.livestack.aws.plugins.module_utils.rds.serverless_v2_validation import capacity_errors
 from ansible_collections.livestack.aws.plugins.module_utils.waiters import WAIT_ARG_SPEC, WaitFailed, wait_for
@@ -208,13 +228,22 @@ def ensure_scaling(module: LivestackAWSModule, client: Any) -> dict:
 
     before = normalise_scaling(cluster.get("ServerlessV2ScalingConfiguration"))
     after = desired_scaling(before, params["min_capacity"], params["max_capacity"], params["seconds_until_auto_pause"])
-    changed = before != after
+    http_before = bool(cluster.get("HttpEndpointEnabled"))
+
+    def http_diff(enabled: bool) -> dict:
+        return {} if params["http_endpoint"] is None else {"http_endpoint": enabled}
+
+    http_after = http_before if params["http_endpoint"] is None else params["http_endpoint"]
+    changed = before != after or http_before != http_after
     if changed and not module.check_mode:
         if params["wait"] and cluster["Status"] != "available":
             wait_for_cluster(module, client, identifier)
-        modify_serverless_v2_scaling(client, identifier, scaling_to_api(after))
-        if params["wait"]:
-            wait_for_cluster(module, client, identifier, after)
+        if before != after:
+            modify_serverless_v2_scaling(client, identifier, scaling_to_api(after))
+            if params["wait"]:
+                wait_for_cluster(module, client, identifier, after)
+        if http_before != http_after:
+            set_http_endpoint(client, cluster["DBClusterArn"], http_after)
 
     return dict(
         changed=changed,
@@ -223,8 +252,9 @@ def ensure_scaling(module: LivestackAWSModule, client: Any) -> dict:
         engine_version=version,
         scaling_configuration=after,
         previous_scaling_configuration=before,
+        http_endpoint_enabled=http_after,
         supported_capacity=supported.as_dict(),
-        diff=dict(before=before, after=after),
+        diff=dict(before={**before, **http_diff(http_before)}, after={**after, **http_diff(http_after)}),
     )
 
 
@@ -234,6 +264,7 @@ def main() -> None:
         min_capacity=dict(type="float", required=True),
         max_capacity=dict(type="float", required=True),
         seconds_until_auto_pause=dict(type="int"),
+        http_endpoint=dict(type="bool"),
         **WAIT_ARG_SPEC,
     )
     module = LivestackAWSModule(argument_spec=argument_spec, supports_check_mode=True)

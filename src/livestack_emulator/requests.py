@@ -4,6 +4,8 @@ The service comes from the SigV4 credential scope (every botocore client signs),
 from the wire protocol: ``Action=`` for the query protocols (EC2, RDS, IAM, STS), the
 ``X-Amz-Target`` header for the JSON protocol, the path for smithy-rpc-v2-cbor, and the
 ``requestUri`` templates of the botocore model for the REST protocols (Lambda, S3, API Gateway).
+An RDS Data API ``ExecuteStatement`` outside a transaction reads when its SQL is one ``SELECT``
+(without ``INTO``) or ``SHOW``: the same action either reads or changes, by its statement.
 """
 
 from __future__ import annotations
@@ -20,11 +22,9 @@ import botocore.session
 # so the recorder counts them apart from the other mutating requests.
 STAGE_LOCK_TABLE = "livestack-locks"
 READ_PREFIXES = ("Describe", "List", "Get", "Head", "Export", "Lookup", "Search", "Check", "Validate")
-# The RDS Data API's ExecuteStatement reads when its statement does (the statement's first keyword).
-READ_STATEMENTS = frozenset({"SELECT", "SHOW", "DESCRIBE", "DESC", "EXPLAIN", "WITH"})
-_FIRST_KEYWORD = re.compile(r"^(?:\s|/\*.*?\*/|(?:--|#)[^\n]*\n?)*\(?\s*([A-Za-z]+)", re.DOTALL)
 
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
+_READ_SQL = re.compile(r"^\s*(?:SHOW\s|SELECT\s(?!.*\bINTO\b)(?!.*\bFOR\s+UPDATE\b))[^;]*;?\s*$", re.I | re.S)
 _CBOR_PATH = re.compile(r"^/service/[^/]+/operation/([^/?]+)")
 # Signing names whose REST paths no botocore model describes (the API Gateway data plane).
 _SIGNING_TO_MODELS = {"execute-api": ()}
@@ -43,8 +43,8 @@ class ApiRequest:
     def mutating(self) -> bool:
         if self.action is None:
             return self.method not in ("GET", "HEAD", "OPTIONS")
-        if self.service == "rds-data" and self.action == "ExecuteStatement":
-            return self.params.get("Statement", "").upper() not in READ_STATEMENTS
+        if self.params.get("ReadSQL"):
+            return False
         return not self.action.startswith(READ_PREFIXES)
 
     @property
@@ -122,13 +122,14 @@ def classify(environ: dict, body: bytes) -> ApiRequest:
             table = None
         if isinstance(table, str):
             params["TableName"] = table
-    if service == "rds-data" and body.startswith(b"{"):
+    if service == "rds-data" and path.rstrip("/") == "/Execute" and body.startswith(b"{"):
         try:
-            sql = json.loads(body).get("sql")
+            statement = json.loads(body)
         except ValueError:
-            sql = None
-        if isinstance(sql, str) and (keyword := _FIRST_KEYWORD.match(sql)):
-            params["Statement"] = keyword.group(1)
+            statement = {}
+        sql = statement.get("sql")
+        if isinstance(sql, str) and not statement.get("transactionId") and _READ_SQL.match(sql):
+            params["ReadSQL"] = "true"
     if not action and (match := _CBOR_PATH.match(path)):
         action = match.group(1)
     if service == "apigateway" and path.startswith("/v2/"):

@@ -232,12 +232,22 @@ def test_aurora_iam_user_syntax_passes_through_translate_statement(data, cluster
     data.execute_statement(
         resourceArn=cluster.arn,
         secretArn=cluster.secret,
-        sql="CREATE USER 'iam_dev'@'%' IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS'",
+        sql="CREATE USER 'iam_dev'@'%' IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS' REQUIRE SSL",
+    )
+    data.execute_statement(
+        resourceArn=cluster.arn, secretArn=cluster.secret, sql="CREATE USER 'pw_dev'@'%' IDENTIFIED BY 'x-1'"
     )
     found = data.execute_statement(
-        resourceArn=cluster.arn, secretArn=cluster.secret, sql="SELECT user FROM mysql.user WHERE user = 'iam_dev'"
+        resourceArn=cluster.arn,
+        secretArn=cluster.secret,
+        sql="SELECT user, plugin, ssl_type FROM mysql.user WHERE user IN ('iam_dev', 'pw_dev', 'admin') ORDER BY user",
     )
-    assert found["records"] == [[{"stringValue": "iam_dev"}]]
+    # As Aurora MySQL 3 lists them: the IAM user with AWS's plugin and TLS required, the others as they are.
+    assert [[field["stringValue"] for field in row] for row in found["records"]] == [
+        ["admin", "mysql_native_password", ""],
+        ["iam_dev", "AWSAuthenticationPlugin", "ANY"],
+        ["pw_dev", "mysql_native_password", ""],
+    ]
 
 
 # -- transactions --------------------------------------------------------------------------------

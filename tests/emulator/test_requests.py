@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import urllib.error
 
 import pytest
+
+from livestack_emulator.requests import classify
 
 
 def test_counts_reads_and_mutations_per_service(emulator):
@@ -161,27 +164,25 @@ def test_tripwire_refuses_a_count_below_one(emulator):
     assert refused.value.code == 400
 
 
-def test_counts_a_data_api_statement_by_what_it_does(emulator):
-    """ExecuteStatement reads when its statement does (SELECT, SHOW, ...): so a check run reads only."""
-    data = emulator.client("rds-data")
-    arn = "arn:aws:rds:us-east-1:123456789012:cluster:no-such-cluster"
-    secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:none-AbCdEf"
-    statements = [
-        "SELECT user FROM mysql.user",
-        "  /* comment */ show grants for 'app'@'%'",
-        "-- a line comment\n(SELECT 1)",
-        "CREATE USER 'app' IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS'",
-        "GRANT SELECT ON app.* TO 'app'",
-    ]
-    emulator.clear_requests()
-    for sql in statements:
-        with pytest.raises(data.exceptions.ClientError):
-            data.execute_statement(resourceArn=arn, secretArn=secret, sql=sql)
-    calls = emulator.requests(calls=True)["calls"]
-    assert [(c["service"], c["action"], c["mutating"]) for c in calls] == [
-        ("rds-data", "ExecuteStatement", False),
-        ("rds-data", "ExecuteStatement", False),
-        ("rds-data", "ExecuteStatement", False),
-        ("rds-data", "ExecuteStatement", True),
-        ("rds-data", "ExecuteStatement", True),
-    ]
+@pytest.mark.parametrize(
+    ("body", "mutating"),
+    [
+        ({"sql": "SELECT User, plugin FROM mysql.user"}, False),
+        ({"sql": "  show grants for 'app'@'%'"}, False),
+        ({"sql": "SELECT 1; DROP DATABASE app"}, True),
+        ({"sql": "SHOW DATABASES; DROP DATABASE app"}, True),
+        ({"sql": "SELECT * FROM t INTO OUTFILE '/tmp/x'"}, True),
+        ({"sql": "SELECT * FROM t FOR UPDATE"}, True),
+        ({"sql": "SELECT 1", "transactionId": "abc"}, True),
+        ({"sql": "CREATE DATABASE app"}, True),
+    ],
+)
+def test_a_data_api_statement_reads_only_when_its_sql_does(body, mutating):
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/Execute",
+        "CONTENT_TYPE": "application/json",
+        "HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/rds-data/aws4_request",
+    }
+    request = classify(environ, json.dumps(body).encode())
+    assert (request.service, request.action, request.mutating) == ("rds-data", "ExecuteStatement", mutating)

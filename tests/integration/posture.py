@@ -138,4 +138,16 @@ def breakages(emulator: Emulator, stage: str, found: dict[str, str]) -> list[Bre
             lambda: ec2.modify_client_vpn_endpoint(ClientVpnEndpointId=endpoint, SplitTunnel=False),
             lambda: ec2.modify_client_vpn_endpoint(ClientVpnEndpointId=endpoint, SplitTunnel=True),
         ),
+        (
+            "database-users-iam-only",
+            lambda: master_sql(emulator, prefix, "CREATE USER 'by_hand'@'%' IDENTIFIED BY 'by-hand-password-1'"),
+            lambda: master_sql(emulator, prefix, "DROP USER 'by_hand'@'%'"),
+        ),
     ]
+
+
+def master_sql(emulator: Emulator, prefix: str, sql: str) -> None:
+    """A statement run as the stage's master user through the Data API (as someone with the secret would)."""
+    cluster = emulator.client("rds").describe_db_clusters(DBClusterIdentifier=f"{prefix}-aurora")["DBClusters"][0]
+    secret = emulator.client("secretsmanager").describe_secret(SecretId=f"{prefix}/aurora/master")["ARN"]
+    emulator.client("rds-data").execute_statement(resourceArn=cluster["DBClusterArn"], secretArn=secret, sql=sql)

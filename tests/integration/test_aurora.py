@@ -74,6 +74,17 @@ def test_aurora_converges_once_publishes_its_facts_hides_its_password_and_tears_
         assert cluster["StorageEncrypted"] is True
         assert cluster["EngineVersion"] == "8.0.mysql_aurora.3.08.2"
         assert cluster["DBClusterParameterGroup"] == cluster_id(STAGE)
+        # The default database and IAM user, named after the project, through the Data API it turned on.
+        assert cluster["HttpEndpointEnabled"] is True
+        master_secret = emulator.client("secretsmanager").describe_secret(SecretId=f"livestack-{STAGE}/aurora/master")
+        users = emulator.client("rds-data").execute_statement(
+            resourceArn=cluster["DBClusterArn"],
+            secretArn=master_secret["ARN"],
+            sql="SELECT User, plugin, ssl_type FROM mysql.user WHERE User = 'livestack'",
+        )["records"]
+        assert [[field["stringValue"] for field in row] for row in users] == [
+            ["livestack", "AWSAuthenticationPlugin", "ANY"]
+        ]
         assert [m["DBInstanceIdentifier"] for m in cluster["DBClusterMembers"]] == [f"{cluster_id(STAGE)}-1"]
         writer = rds.describe_db_instances(DBInstanceIdentifier=f"{cluster_id(STAGE)}-1")["DBInstances"][0]
         assert (writer["DBInstanceClass"], writer["PubliclyAccessible"]) == ("db.serverless", False)
@@ -118,6 +129,8 @@ def test_aurora_converges_once_publishes_its_facts_hides_its_password_and_tears_
             )["ARN"],
             "aurora_master_username": "admin",
             "aurora_kms_key_id": "",
+            "aurora_user_names": ["livestack"],
+            "aurora_database_names": ["livestack"],
         }
 
         down = run_playbook("teardown.yml", *TAGS, stage=STAGE)

@@ -19,9 +19,9 @@ def test_scaling_configuration_in_four_steps(emulator, run_playbook):
     result = run_playbook(str(TARGET), stage=STAGE)
     assert result.rc == 0, result.output[-6000:]
     assert result.recap["failed"] == 0
-    # Per change, check mode and apply report changed (4 x 2); the create and delete loops one each.
-    # The asserts in the playbook say that the steps after them did not.
-    assert result.recap["changed"] == 4 * 2 + 1 + 1, result.output[-3000:]
+    # Per change, check mode and apply report changed (4 x 2 scaling, 2 x 2 HTTP endpoint, each loop one);
+    # the create and delete loops one each. The asserts in the playbook say that the steps after them did not.
+    assert result.recap["changed"] == 4 * 2 + 2 + 1 + 1, result.output[-3000:]
     assert result.recap["ignored"] == 7  # the bad inputs, each failing as asserted in bad_input.yml
     clusters = emulator.client("rds").describe_db_clusters()["DBClusters"]
     assert [c["DBClusterIdentifier"] for c in clusters if c["DBClusterIdentifier"].startswith(STAGE)] == []

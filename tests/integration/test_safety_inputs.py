@@ -34,6 +34,7 @@ QUIET_BOOLS = [
     "aurora_deletion_protection",
     "aurora_with_proxy",
     "aurora_wait",
+    "aurora_users_purge",
     "client_vpn_import_client_ca",
     "client_vpn_wait",
     "rds_proxy_wait_for_targets",

@@ -156,7 +156,7 @@ def test_posture_check_passes_without_a_mutating_request(emulator, converged):
     run, broken = verify(emulator, STAGE)
     assert run.rc == 0 and broken == {}, run.output[-5000:]
     assert run.recap["changed"] == 0
-    assert f"14 posture rules hold for stage {STAGE}" in run.output
+    assert f"16 posture rules hold for stage {STAGE}" in run.output
 
 
 def test_faulted_converge_ends_as_the_clean_one(emulator, converged):
@@ -198,6 +198,7 @@ def test_posture_check_names_each_rule_broken_behind_ansibles_back(emulator, con
     assert re.search(r"subnet subnet-\w+ has no livestack:stage tag", broken["stage-tags"])
     assert "split tunnel is off" in broken["vpn-split-tunnel"]
     assert f"instance {PREFIX}-aurora-1 is publicly accessible" in broken["database-not-public"]
+    assert "user 'by_hand' has a password" in broken["database-users-iam-only"]
 
 
 @pytest.mark.parametrize("stage", [STAGE, FAULTED])

@@ -52,3 +52,12 @@ def modify_serverless_v2_scaling(client: Any, cluster_identifier: str, configura
         ServerlessV2ScalingConfiguration=configuration,
         ApplyImmediately=True,
     )["DBCluster"]
+
+
+@RDSClusterErrorHandler.common_error_handler("switch the HTTP endpoint (RDS Data API) of the DB cluster")
+@AWSRetry.jittered_backoff()
+def set_http_endpoint(client: Any, cluster_arn: str, enabled: bool) -> dict:
+    """EnableHttpEndpoint / DisableHttpEndpoint: the way for Serverless v2 and provisioned clusters
+    (ModifyDBCluster's EnableHttpEndpoint is for Serverless v1 only)."""
+    call = client.enable_http_endpoint if enabled else client.disable_http_endpoint
+    return call(ResourceArn=cluster_arn)

@@ -205,6 +205,8 @@ _PLUGIN_PASSWORD = re.compile(
     r"IDENTIFIED\s+WITH\s+['\"`]?(?:mysql_native_password|caching_sha2_password|sha256_password)['\"`]?\s+BY\s+",
     re.IGNORECASE,
 )
+_REQUIRE_SSL = re.compile(r"\s+REQUIRE\s+SSL\b", re.IGNORECASE)
+IAM_PLUGIN = "AWSAuthenticationPlugin"
 _USER_STATEMENT = re.compile(r"^\s*(?:/\*.*?\*/\s*)*(?:CREATE|ALTER)\s+USER\b", re.IGNORECASE | re.DOTALL)
 
 
@@ -229,7 +231,55 @@ def translate_statement(sql: str) -> str:
         password_hash = native_hash(iam_password(_unquote(match["name"])))
         return f"{match['user']} IDENTIFIED BY PASSWORD '{password_hash}'"
 
-    return _PLUGIN_PASSWORD.sub("IDENTIFIED BY ", _IAM_SPEC.sub(iam, sql))
+    translated = _IAM_SPEC.sub(iam, sql)
+    if translated != sql:
+        # The front end requires TLS of every IAM user; MariaDB would refuse its socket login to a user with
+        # REQUIRE SSL. The mysql.user view reports ssl_type ANY for IAM users instead (user_view_statement).
+        translated = _REQUIRE_SSL.sub("", translated)
+    return _PLUGIN_PASSWORD.sub("IDENTIFIED BY ", translated)
+
+
+def _sql_hmac_sha256_hex(message: str) -> str:
+    """SQL computing ``hmac.new(key, message, sha256).hexdigest()`` for the IAM key (RFC 2104)."""
+    key = _iam_key().ljust(64, b"\0")
+    inner = bytes(byte ^ 0x36 for byte in key).hex()
+    outer = bytes(byte ^ 0x5C for byte in key).hex()
+    return f"SHA2(CONCAT(UNHEX('{outer}'), UNHEX(SHA2(CONCAT(UNHEX('{inner}'), {message}), 256))), 256)"
+
+
+def _select_expression(definition: str, column: str) -> tuple[int, int]:
+    """Where the expression of the select list's ``... AS `column``` is in a view's definition."""
+    end = definition.find(f" AS `{column}`")
+    if end < 0:
+        raise Unavailable(f"the mysql.user view of this MariaDB has no {column} column")
+    depth, quoted = 0, False
+    for start in range(end - 1, -1, -1):
+        char = definition[start]
+        if char == "'":
+            quoted = not quoted
+        elif not quoted and char == ")":
+            depth += 1
+        elif not quoted and char == "(":
+            depth -= 1
+        elif not quoted and depth == 0 and char == ",":
+            return start + 1, end
+    raise Unavailable(f"the mysql.user view of this MariaDB has no {column} column where expected")
+
+
+def user_view_statement(definition: str) -> str:
+    """``mysql.user`` redefined from its current ``definition`` (information_schema.VIEWS) so that an IAM
+    user reports plugin ``AWSAuthenticationPlugin`` and ssl_type ``ANY``, as Aurora MySQL 3 does (the front
+    end requires TLS of IAM users). MariaDB authenticates from mysql.global_priv, which stays as it is."""
+    authentication = "IFNULL(JSON_VALUE(`mysql`.`global_priv`.`Priv`,'$.authentication_string'),'')"
+    iam = (
+        f"{authentication} = CONCAT('*', UPPER(SHA1(UNHEX(SHA1("
+        f"{_sql_hmac_sha256_hex('CONVERT(`mysql`.`global_priv`.`User` USING utf8mb4)')})))))"
+    )
+    replaced = definition
+    for column, value in (("plugin", f"'{IAM_PLUGIN}'"), ("ssl_type", "'ANY'")):
+        start, end = _select_expression(replaced, column)
+        replaced = f"{replaced[:start]}IF({iam}, {value}, {replaced[start:end]}){replaced[end:]}"
+    return f"CREATE OR REPLACE DEFINER='mariadb.sys'@'localhost' SQL SECURITY DEFINER VIEW mysql.user AS {replaced}"
 
 
 # -- servers -----------------------------------------------------------------------------------
@@ -343,6 +393,7 @@ def _boot(server_: Server, master_user: str, master_password: str, database: str
                 time.sleep(0.02)
                 continue
             init.unlink(missing_ok=True)
+            _install_user_view(server_)
             supervisor().on_stop(server_.name, lambda: _forget(server_))
             server_.ready_after = time.monotonic() - server_.started_at
             LOG.info("MariaDB of cluster %s ready on 127.0.0.1:%d", server_.cluster_identifier, server_.port)
@@ -355,6 +406,17 @@ def _boot(server_: Server, master_user: str, master_password: str, database: str
         if "Address already in use" not in tail:
             raise Unavailable(f"mariadbd for cluster {server_.cluster_identifier} did not start: {tail}")
     raise Unavailable(f"mariadbd for cluster {server_.cluster_identifier} found no free port")
+
+
+def _install_user_view(server_: Server) -> None:
+    """mysql.user as Aurora MySQL 3 shows IAM users (``user_view_statement``)."""
+    with pymysql.connect(unix_socket=str(server_.socket), user=ADMIN_USER, password=server_.admin_password) as admin:
+        with admin.cursor() as cursor:
+            cursor.execute(
+                "SELECT VIEW_DEFINITION FROM information_schema.VIEWS WHERE TABLE_SCHEMA = 'mysql'"
+                " AND TABLE_NAME = 'user'"
+            )
+            cursor.execute(user_view_statement(cursor.fetchone()[0]))
 
 
 def _forget(server_: Server) -> None:

@@ -81,3 +81,32 @@ def test_without_names_the_option_keys_are_used_and_without_support_only_general
     assert rds_cluster_input_errors({"min_capacity": 0, "max_capacity": 300}) == [
         "max_capacity 300 is above 256 ACU, the most any engine allows"
     ]
+
+
+USERS_NAMES = {**NAMES, "databases": "aurora_databases", "users": "aurora_users", "users_purge": "aurora_users_purge"}
+APP = {"name": "app", "grants": [{"database": "app", "privileges": ["ALL"]}]}
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({"databases": ["app"], "users": [APP]}, []),
+        (
+            {"databases": ["app"], "users": [{"name": "admin"}]},
+            ["aurora_users[0] 'admin' is the cluster's master user, which keeps its password"],
+        ),
+        (
+            {"databases": [], "users": [APP]},
+            ["aurora_users[0].grants[0].database 'app' is not one of aurora_databases"],
+        ),
+        (
+            {"databases": [], "users": [], "users_purge": True},
+            [
+                "aurora_users_purge is true with no aurora_users: it would drop every application user;"
+                " declare the users to keep"
+            ],
+        ),
+    ],
+)
+def test_databases_and_users_are_checked_naming_the_role_variables(values, expected):
+    assert rds_cluster_input_errors({**GOOD, **values}, USERS_NAMES, MYSQL_3_02) == expected
