@@ -4,8 +4,10 @@ As Terraform's provider tests require an empty plan after every apply and nothin
 destroy: check mode predicts and mutates nothing, the second converge and check mode on the
 converged stack change nothing, and after the teardown no resource of the stage is left in any
 service. The first converge runs at -vvv and everything it printed and wrote is scanned for
-secrets. The posture check (playbooks/verify.yml) passes on the converged stage and names every
-rule broken behind Ansible's back. A second stage converged while 20 % of the requests fail as
+secrets. The API answers with the row the sample handler, run here by livestack-relay, reads through
+the proxy as the declared user; the proxy refuses a token for a user the stage does not declare. The
+posture check (playbooks/verify.yml) passes on the converged stage and names every rule broken behind
+Ansible's back. A second stage converged while 20 % of the requests fail as
 AWS fails under load ends described exactly as the first. The tests run in this order, on one
 converged stage.
 """
@@ -13,11 +15,18 @@ converged stage.
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import stat
+import subprocess
+import sys
+import time
+import urllib.request
 import zipfile
 from pathlib import Path
 
+import pymysql
 import pytest
 from census import by_kind, describe, kept, stage_resources
 from conftest import TEST_CONFIG_ROOT, PlaybookRun, ansible_playbook
@@ -157,6 +166,75 @@ def test_posture_check_passes_without_a_mutating_request(emulator, converged):
     assert run.rc == 0 and broken == {}, run.output[-5000:]
     assert run.recap["changed"] == 0
     assert f"16 posture rules hold for stage {STAGE}" in run.output
+
+
+def stage_outputs() -> dict:
+    return json.loads((TEST_CONFIG_ROOT / STAGE / "outputs.json").read_text())
+
+
+def test_the_api_answers_with_the_row_read_through_the_proxy(emulator, converged, tmp_path):
+    """The blog's last step, as converged: HTTP API -> stub -> livestack-relay -> the sample handler run here ->
+    RDS Proxy (verified TLS, IAM token, end-to-end IAM) -> the cluster, as the declared user, with no other input."""
+    relay = stage_outputs()["dev_relay"]
+    shutil.copy(Path(__file__).parents[2] / "roles/dev_relay/files/sample_handler.py", tmp_path)
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "DB_"))}
+    command = [sys.executable, "-m", "livestack_relay", "--stage", STAGE]
+    command += ["--outputs", str(TEST_CONFIG_ROOT / STAGE / "relay.json"), "sample_handler:handler"]
+    log = tmp_path / "relay.log"
+    client = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while "connected to" not in log.read_text():
+            assert client.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        with urllib.request.urlopen(f"{relay['http_url']}/row", timeout=60) as response:
+            assert response.status == 200
+            row = json.load(response)
+    finally:
+        client.send_signal(2)
+        client.wait(timeout=60)
+    assert (relay["db_user"], relay["db_name"]) == ("livestack", "livestack")  # the aurora role's default user
+    assert row["user"] == "livestack@%", log.read_text()
+    assert row["tls_cipher"].startswith("TLS_")
+    assert "GET /row" in log.read_text()  # run here, by the relay client, not in the Lambda
+
+
+def test_the_proxy_refuses_a_token_for_a_user_the_stage_does_not_declare(emulator, converged):
+    """An IAM user of the cluster made behind the stage's back: its token is valid, but the proxy's role may
+    connect only as the declared users, so the proxy refuses it; the declared user gets in the same way."""
+    outputs = stage_outputs()
+    aurora, proxy = outputs["aurora"], outputs["rds_proxy"]
+    data = emulator.client("rds-data")
+
+    def as_master(sql: str) -> None:
+        data.execute_statement(resourceArn=aurora["cluster_arn"], secretArn=aurora["secret_arn"], sql=sql)
+
+    def connect(user: str) -> pymysql.connections.Connection:
+        token = emulator.client("rds").generate_db_auth_token(
+            DBHostname=proxy["endpoint"], Port=int(proxy["port"]), DBUsername=user
+        )
+        return pymysql.connect(
+            host=proxy["endpoint"],
+            port=int(proxy["port"]),
+            user=user,
+            password=token,
+            ssl_ca=outputs["dev_relay"]["db_ca_bundle"],
+            ssl_verify_cert=True,
+            ssl_verify_identity=True,
+            connect_timeout=10,
+        )
+
+    as_master("CREATE USER 'intruder'@'%' IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS'")
+    try:
+        as_master("GRANT SELECT ON livestack.* TO 'intruder'@'%'")
+        with pytest.raises(pymysql.err.OperationalError) as refused:
+            connect("intruder")
+        assert refused.value.args[0] == 1045
+    finally:
+        as_master("DROP USER 'intruder'@'%'")
+    with connect("livestack") as session, session.cursor() as cursor:
+        cursor.execute("SELECT CURRENT_USER()")
+        assert cursor.fetchone() == ("livestack@%",)
 
 
 def test_faulted_converge_ends_as_the_clean_one(emulator, converged):
