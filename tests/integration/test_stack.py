@@ -151,10 +151,14 @@ def test_key_and_profile_files_are_private(converged):
     assert {str(p): oct(stat.S_IMODE(p.stat().st_mode)) for p in private} == {str(p): "0o600" for p in private}
 
 
-@pytest.mark.parametrize("mode", ["--diff", "--check"], ids=["second converge", "check mode"])
+@pytest.mark.parametrize(
+    "mode",
+    [("--diff",), ("--check",), ("--diff", "--tags", "dev_relay")],
+    ids=["second converge", "check mode", "the relay alone"],  # alone, it looks up the proxy it connects to
+)
 def test_a_rerun_of_the_converged_stack_changes_nothing(emulator, converged, mode):
     emulator.clear_requests()
-    rerun = site(emulator, mode)
+    rerun = site(emulator, *mode)
     assert rerun.rc == 0, rerun.output
     assert rerun.recap["changed"] == 0, rerun.output
     assert emulator.requests()["mutating"] == 0
