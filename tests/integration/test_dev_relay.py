@@ -48,8 +48,8 @@ def test_the_relay_converges_once_carries_an_invocation_and_tears_down(emulator,
     assert check.recap["changed"] > 0
     assert emulator.requests()["mutating"] == 0
 
-    outputs = tmp_path / "outputs.json"
-    first = run_playbook("site.yml", *TAGS, stage=STAGE, extra_vars={**AS_ROLE, "livestack_outputs_file": str(outputs)})
+    outputs = TEST_CONFIG_ROOT / STAGE / "outputs.json"  # by default beside the stage's profiles
+    first = run_playbook("site.yml", *TAGS, stage=STAGE, extra_vars=AS_ROLE)
     assert first.rc == 0, first.output[-3000:]
     assert first.recap["changed"] > 0
     http_url = json.loads(outputs.read_text())["dev_relay"]["http_url"]
