@@ -76,6 +76,22 @@ def make_database(emulator, subnets: list[str]) -> dict:
             except data.exceptions.DatabaseUnavailableException:  # the writer's server still starting
                 assert time.monotonic() < deadline
                 time.sleep(0.5)
+    # End-to-end IAM: the proxy logs in as the user only if its role may (rds-db:connect on the cluster's dbuser).
+    iam = emulator.client("iam")
+    trust = {"Effect": "Allow", "Principal": {"Service": "rds.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    iam.create_role(
+        RoleName="proxy", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [trust]})
+    )
+    connect = {
+        "Effect": "Allow",
+        "Action": "rds-db:connect",
+        "Resource": f"arn:aws:rds-db:us-east-1:{ACCOUNT}:dbuser:{cluster['DbClusterResourceId']}/{USER}",
+    }
+    iam.put_role_policy(
+        RoleName="proxy",
+        PolicyName="connect",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [connect]}),
+    )
     proxy = rds.create_db_proxy(
         DBProxyName="sql",
         EngineFamily="MYSQL",
