@@ -298,6 +298,23 @@ def deploy_database(emulator, prefix: str, user: str = "relayuser", name: str = 
         cursor.execute(f"CREATE DATABASE {name}")
         cursor.execute(f"CREATE USER '{user}'@'%' IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS'")
         cursor.execute(f"GRANT SELECT ON {name}.* TO '{user}'@'%'")
+    # End-to-end IAM: the proxy logs in as the user only if its role may (rds-db:connect on the cluster's dbuser).
+    trust = {"Effect": "Allow", "Principal": {"Service": "rds.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    iam.create_role(
+        RoleName=f"{prefix}-proxy",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [trust]}),
+    )
+    cluster_user = f"arn:aws:rds-db:us-east-1:123456789012:dbuser:{cluster['DbClusterResourceId']}/{user}"
+    iam.put_role_policy(
+        RoleName=f"{prefix}-proxy",
+        PolicyName="connect",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "rds-db:connect", "Resource": cluster_user}],
+            }
+        ),
+    )
     proxy = rds.create_db_proxy(
         DBProxyName=f"{prefix}-proxy",
         EngineFamily="MYSQL",
