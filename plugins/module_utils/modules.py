@@ -15,3 +15,8 @@ class LivestackAWSModule(AnsibleAWSModule):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         set_collection_info(collection_name=LIVESTACK_COLLECTION_NAME, collection_version=LIVESTACK_COLLECTION_VERSION)
+
+    def fail_on_errors(self, errors: list[str]) -> None:
+        """Fail with every input error at once (joined in msg, listed in errors), before any change; else return."""
+        if errors:
+            self.fail_json(msg="; ".join(errors), errors=errors)

@@ -470,9 +470,7 @@ def main() -> None:
         required_if=[("state", "present", ["protocol_type"])],
     )
     if module.params["state"] == "present":
-        errors = validate(module.params)
-        if errors:
-            module.fail_json(msg="; ".join(errors), errors=errors)
+        module.fail_on_errors(validate(module.params))
     client = module.client("apigatewayv2")
     try:
         if module.params["state"] == "present":

@@ -180,11 +180,6 @@ from ansible_collections.livestack.aws.plugins.module_utils.rds.serverless_v2_va
 from ansible_collections.livestack.aws.plugins.module_utils.waiters import WAIT_ARG_SPEC, WaitFailed, wait_for
 
 
-def fail_on_errors(module: LivestackAWSModule, errors: list[str]) -> None:
-    if errors:
-        module.fail_json(msg="; ".join(errors), errors=errors)
-
-
 def wait_for_cluster(module: LivestackAWSModule, client: Any, identifier: str, scaling: dict | None = None) -> dict:
     """Poll until the cluster is available (and shows ``scaling`` when given)."""
 
@@ -221,8 +216,7 @@ def ensure_scaling(module: LivestackAWSModule, client: Any) -> dict:
             msg=f"DB cluster {identifier} runs {engine} {version}, which has no Serverless v2"
             " (DescribeDBEngineVersions gives no ServerlessV2FeaturesSupport)"
         )
-    fail_on_errors(
-        module,
+    module.fail_on_errors(
         capacity_errors(params["min_capacity"], params["max_capacity"], params["seconds_until_auto_pause"], supported),
     )
 
@@ -269,8 +263,7 @@ def main() -> None:
     )
     module = LivestackAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     # The rules that hold for every engine version fail before the first API call.
-    fail_on_errors(
-        module,
+    module.fail_on_errors(
         capacity_errors(
             module.params["min_capacity"], module.params["max_capacity"], module.params["seconds_until_auto_pause"]
         ),

@@ -168,11 +168,6 @@ from ansible_collections.livestack.aws.plugins.module_utils.rds.cluster_users_ap
 from ansible_collections.livestack.aws.plugins.module_utils.rds.serverless_v2_api import describe_db_cluster
 
 
-def fail_on_errors(module: LivestackAWSModule, errors: list[str]) -> None:
-    if errors:
-        module.fail_json(msg="; ".join(errors), errors=errors)
-
-
 def ensure_users(module: LivestackAWSModule, rds: Any, data: Any) -> dict[str, Any]:
     params = module.params
     identifier = cluster_identifier(params["cluster"])
@@ -182,7 +177,7 @@ def ensure_users(module: LivestackAWSModule, rds: Any, data: Any) -> dict[str, A
     if not cluster["Engine"].startswith("aurora-mysql"):
         module.fail_json(msg=f"cluster {identifier!r} runs {cluster['Engine']}: this module manages Aurora MySQL users")
     master = cluster["MasterUsername"]
-    fail_on_errors(module, input_errors(params["databases"], params["users"], params["purge"], master))
+    module.fail_on_errors(input_errors(params["databases"], params["users"], params["purge"], master))
     desired = desired_state(params["databases"], params["users"])
     kept = [cluster["DatabaseName"]] if cluster.get("DatabaseName") else []
     arn = cluster["DBClusterArn"]
@@ -200,7 +195,7 @@ def ensure_users(module: LivestackAWSModule, rds: Any, data: Any) -> dict[str, A
         )
 
     statements, problems, before, after = plan(current, desired, params["purge"], master, kept)
-    fail_on_errors(module, problems)
+    module.fail_on_errors(problems)
     if statements and not module.check_mode:
         for sql in statements:
             execute_statement(data, arn, params["secret_arn"], sql)
@@ -239,7 +234,7 @@ def main() -> None:
         purge=dict(type="bool", default=False),
     )
     module = LivestackAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    fail_on_errors(module, input_errors(module.params["databases"], module.params["users"], module.params["purge"]))
+    module.fail_on_errors(input_errors(module.params["databases"], module.params["users"], module.params["purge"]))
     try:
         result = ensure_users(module, module.client("rds"), module.client("rds-data"))
     except AnsibleAWSError as e:

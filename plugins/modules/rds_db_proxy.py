@@ -352,10 +352,6 @@ class ProxyManager:
     def state(found: dict[str, Any] | None) -> dict[str, Any] | None:
         return transform.current_state(**found) if found else None
 
-    def fail(self, errors: list[str]) -> None:
-        if errors:
-            self.module.fail_json(msg="; ".join(errors), errors=errors)
-
     def wait_available(self) -> dict[str, Any]:
         return self._wait(
             lambda: api.describe_db_proxy(self.client, self.name),
@@ -391,12 +387,12 @@ class ProxyManager:
     def check_new_proxy(self, desired: dict[str, Any]) -> None:
         missing = [option for option in ("role_arn", "vpc_subnet_ids") if not desired[option]]
         if missing:
-            self.fail([f"{', '.join(missing)} required to create RDS proxy {self.name}"])
+            self.module.fail_on_errors([f"{', '.join(missing)} required to create RDS proxy {self.name}"])
         self.check_subnets(desired["vpc_subnet_ids"])
 
     def check_subnets(self, subnet_ids: list[str]) -> None:
         subnets = api.describe_subnets(self.module.client("ec2"), subnet_ids)
-        self.fail(rules.check_subnets(subnet_ids, subnets))
+        self.module.fail_on_errors(rules.check_subnets(subnet_ids, subnets))
 
     def create(self, desired: dict[str, Any]) -> None:
         api.create_db_proxy(self.client, **transform.create_parameters(desired))
@@ -447,12 +443,14 @@ class ProxyManager:
     # --- states ---------------------------------------------------------------------------------
 
     def ensure_present(self) -> dict[str, Any]:
-        self.fail(rules.check_settings(self.params))
+        self.module.fail_on_errors(rules.check_settings(self.params))
         found = self.read()
         current = self.state(found)
-        self.fail(rules.check_pool(self.params.get("connection_pool"), current and current["connection_pool"]))
+        self.module.fail_on_errors(
+            rules.check_pool(self.params.get("connection_pool"), current and current["connection_pool"])
+        )
         desired = transform.desired_state(self.params, current)
-        self.fail(rules.check_auth_scheme(desired["default_auth_scheme"], desired["auth"]))
+        self.module.fail_on_errors(rules.check_auth_scheme(desired["default_auth_scheme"], desired["auth"]))
         replacing = False
         if current is None:
             self.check_new_proxy(desired)
@@ -460,7 +458,7 @@ class ProxyManager:
         else:
             replacement = transform.replacement_changes(desired, current)
             if replacement and not self.params["replace"]:
-                self.fail(
+                self.module.fail_on_errors(
                     [
                         f"{option} of RDS proxy {self.name} is {before}, the task asks for {after}:"
                         " only a new proxy can have it; set replace=true to delete and recreate the proxy"
@@ -499,7 +497,7 @@ class ProxyManager:
         )
 
     def ensure_absent(self) -> dict[str, Any]:
-        self.fail(rules.check_name(self.name))
+        self.module.fail_on_errors(rules.check_name(self.name))
         found = self.read()
         if found is None:
             return dict(changed=False, replaced=False, proxy={}, diff=dict(before={}, after={}))

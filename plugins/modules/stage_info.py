@@ -346,9 +346,9 @@ def main() -> None:
         supports_check_mode=True,
     )
     project, stage = module.params["project"], module.params["stage"]
-    errors = name_errors(project, stage) + (region_errors(module.region) if module.params["parts"] else [])
-    if errors:
-        module.fail_json(msg="; ".join(errors), errors=errors)
+    module.fail_on_errors(
+        name_errors(project, stage) + (region_errors(module.region) if module.params["parts"] else [])
+    )
     lookup = Lookup(module, f"{project}-{stage}")
     resources, refused = [], []
     try:
