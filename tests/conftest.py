@@ -147,3 +147,15 @@ def playbook_command(
     env = dict(os.environ, EMULATOR_PORT=str(port), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
     env.setdefault("ANSIBLE_NOCOLOR", "1")
     return command, env
+
+
+@pytest.fixture(scope="module")
+def laptop():
+    """A developer's machine as a network namespace, for the tests that reach the VPC through a Client VPN tunnel."""
+    from openvpn_client import laptop_namespace, tunnels_possible
+
+    reason = tunnels_possible()
+    if reason:
+        pytest.skip(f"the tunnel cannot be tested here: {reason}")
+    with laptop_namespace() as name:
+        yield name

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import signal
 import subprocess
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 OPENVPN = shutil.which("openvpn") or "/usr/sbin/openvpn"
@@ -24,6 +27,18 @@ def tunnels_possible() -> str | None:
     if subprocess.run(["ip", "netns", "list"], capture_output=True, check=False).returncode:
         return "ip netns is not available"
     return None
+
+
+@contextlib.contextmanager
+def laptop_namespace(prefix: str = "livestack-laptop") -> Iterator[str]:
+    """A network namespace of its own, its loopback up, for a developer's machine: removed on exit."""
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True)
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "del", name], check=False)
 
 
 class Client:

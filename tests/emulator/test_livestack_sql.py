@@ -19,12 +19,11 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
 from conftest import start_emulator
-from openvpn_client import Client, tunnels_possible
+from openvpn_client import Client
 from test_openvpn_dataplane import Pki, export, make_endpoint, pem, profile
 
 SQL = shutil.which("livestack-sql", path=str(Path(sys.executable).parent))
@@ -282,18 +281,6 @@ exec {MYSQL} "$@"
     assert lines[0].startswith("--defaults-file=") and lines[-3:-1] == ["600", "700"]
     assert not any("X-Amz-Signature" in line or "Action=connect" in line for line in lines), lines
     assert not Path(lines[-1]).exists() and not Path(lines[-1]).parent.exists(), "the option file outlives the session"
-
-
-@pytest.fixture(scope="module")
-def laptop():
-    reason = tunnels_possible()
-    if reason:
-        pytest.skip(f"the tunnel cannot be tested here: {reason}")
-    name = f"livestack-sql-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["ip", "netns", "add", name], check=True)
-    subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True)
-    yield name
-    subprocess.run(["ip", "netns", "del", name], check=False)
 
 
 @pytest.mark.parametrize("client", CLIENTS)

@@ -239,18 +239,6 @@ def stack(tmp_path_factory, pki, echo):
             process.wait(30)
 
 
-@pytest.fixture(scope="module")
-def laptop():
-    reason = tunnels_possible()
-    if reason:
-        pytest.skip(f"the tunnel cannot be tested here: {reason}")
-    name = f"livestack-laptop-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["ip", "netns", "add", name], check=True)
-    subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True)
-    yield name
-    subprocess.run(["ip", "netns", "del", name], check=False)
-
-
 def server_log(stack: dict) -> str:
     return (stack["state"] / "openvpn" / stack["id"] / "server.log").read_text(errors="replace")
 

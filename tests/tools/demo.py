@@ -23,7 +23,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,7 +39,7 @@ DEVELOPER_ENV = {
 }
 
 sys.path.insert(0, str(ROOT / "tests"))
-from openvpn_client import Client, tunnels_possible  # noqa: E402
+from openvpn_client import Client, laptop_namespace, tunnels_possible  # noqa: E402
 
 
 def control(method: str, command: str) -> dict:
@@ -141,23 +140,22 @@ def sql_ending(outputs_path: Path, outputs: dict) -> tuple[float, str]:
     else:
         address = proxy_vpc_address(outputs["rds_proxy"]["endpoint"])
         profile = Path(next(iter(outputs["client_vpn"]["profiles"].values())))
-        laptop = f"livestack-demo-{uuid.uuid4().hex[:8]}"
-        subprocess.run(["ip", "netns", "add", laptop], check=True)
-        subprocess.run(["ip", "-n", laptop, "link", "set", "lo", "up"], check=True)
         # The openvpn client's log and scripts go beside a copy of the profile, not into the developer's directory.
         copy = BUILD / "vpn" / profile.name
         copy.parent.mkdir(exist_ok=True)
         shutil.copy(profile, copy)
-        vpn = Client(copy, laptop)
-        try:
-            if not vpn.wait_for("Initialization Sequence Completed", timeout=60):
-                sys.exit(f"the VPN did not come up:\n{vpn.text()[-3000:]}")
-            path = f"the VPN: openvpn --config {profile}, to the proxy's VPC address {address}"
-            command = ["ip", "netns", "exec", laptop, *command, "--address", address]
-            run = subprocess.run(command, env=DEVELOPER_ENV, capture_output=True, text=True, timeout=120, check=False)
-        finally:
-            vpn.stop()
-            subprocess.run(["ip", "netns", "del", laptop], check=False)
+        with laptop_namespace("livestack-demo") as laptop:
+            vpn = Client(copy, laptop)
+            try:
+                if not vpn.wait_for("Initialization Sequence Completed", timeout=60):
+                    sys.exit(f"the VPN did not come up:\n{vpn.text()[-3000:]}")
+                path = f"the VPN: openvpn --config {profile}, to the proxy's VPC address {address}"
+                command = ["ip", "netns", "exec", laptop, *command, "--address", address]
+                run = subprocess.run(
+                    command, env=DEVELOPER_ENV, capture_output=True, text=True, timeout=120, check=False
+                )
+            finally:
+                vpn.stop()
     elapsed = time.monotonic() - started
     print(f"\n==> ending 2: livestack-sql --stage local -e {statement!r}")
     print(f"    through {path}")
