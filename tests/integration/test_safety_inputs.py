@@ -48,6 +48,8 @@ EFFECTIVE_BOOLS = {
         "List the files built",
         "Grant the roles what their functions do, and nothing more",
         "Deploy the app function in the private subnets (the stub, or the sample handler when not live)",
+        # The outputs file says live: false.
+        "Write the outputs to livestack_outputs_file (stage_outputs_file)",
     },
     "rds_proxy_require_tls": {"Create the proxy in front of the cluster"},
     "rds_proxy_debug_logging": {"Create the proxy in front of the cluster"},
@@ -183,7 +185,7 @@ def test_a_directory_given_with_a_tilde_is_the_home_directorys(emulator, converg
     result = run(emulator, "site.yml", "--tags", "dev_relay", "-e", "dev_relay_build_dir=~/build")
     assert result.rc == 0, result.output[-3000:]
     built, zips = files(tmp_path / "build"), ("relay.zip", "stub.zip")
-    assert sorted(built) == [".livestack-manifest.json", *zips]
+    assert sorted(built) == [".livestack-manifest.json", "db-ca-bundle.pem", *zips]
     assert {name: built[name] for name in zips} == {name: files(BUILD)[name] for name in zips}
     assert not (ROOT / "~").exists()
     assert emulator.requests()["mutating"] == 0
