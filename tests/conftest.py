@@ -24,6 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 TEST_CONFIG_ROOT = Path(tempfile.mkdtemp(prefix="livestack-tests-"))
 atexit.register(shutil.rmtree, TEST_CONFIG_ROOT, ignore_errors=True)
 RECAP = re.compile(r"^\S+\s+:\s+(?P<counts>ok=\d+.*)$", re.MULTILINE)
+# The shared emulator of a worker outlives every test's VPCs, Elastic IPs and Client VPN endpoints (the suite
+# keeps many stages in us-east-1), so its per-region quotas are raised, as an account's can be; the quotas
+# themselves are tested on emulators of their own (tests/emulator/test_region_quotas.py).
+SHARED_QUOTAS = {"vpcs_per_region": 500, "elastic_ips_per_region": 500, "client_vpn_endpoints_per_region": 500}
 
 
 class Emulator:
@@ -57,6 +61,17 @@ class Emulator:
     def disarm_tripwire(self) -> None:
         self._control("DELETE", "tripwire")
 
+    def account_session(self, account_id: str) -> boto3.session.Session:
+        """Credentials of another account of the emulator (STS AssumeRole of a role of that account)."""
+        credentials = self.client("sts").assume_role(
+            RoleArn=f"arn:aws:iam::{account_id}:role/tests", RoleSessionName="tests"
+        )["Credentials"]
+        return boto3.session.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        )
+
     def client(self, service: str, region: str = "us-east-1"):
         return boto3.client(
             service,
@@ -67,7 +82,9 @@ class Emulator:
         )
 
 
-def start_emulator(log_path: Path, *options: str) -> tuple[subprocess.Popen, Emulator]:
+def start_emulator(
+    log_path: Path, *options: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, Emulator]:
     port_file = log_path.with_suffix(".port")
     port_file.unlink(missing_ok=True)
     log = log_path.open("w")
@@ -75,6 +92,7 @@ def start_emulator(log_path: Path, *options: str) -> tuple[subprocess.Popen, Emu
         [sys.executable, "-m", "livestack_emulator", "--port", "0", "--port-file", str(port_file), *options],
         stdout=log,
         stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
     )
     deadline = time.monotonic() + 60
     while not port_file.exists() or not port_file.read_text():
@@ -93,7 +111,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory: pytest.TempPathFactory):
-    process, running = start_emulator(tmp_path_factory.mktemp("emulator") / "emulator.log")
+    strict = os.environ.get("LIVESTACK_EMULATOR_STRICT")
+    settings = json.dumps(SHARED_QUOTAS) if strict in (None, "on") else strict
+    process, running = start_emulator(
+        tmp_path_factory.mktemp("emulator") / "emulator.log", env={"LIVESTACK_EMULATOR_STRICT": settings}
+    )
     try:
         yield running
     finally:

@@ -7,10 +7,12 @@ it and for comparison:
     python -m livestack_emulator                       # strict
     python -m livestack_emulator --lenient             # lenient (or LIVESTACK_EMULATOR_STRICT=off)
     LIVESTACK_EMULATOR_STRICT='{"client_vpn_endpoint_deletion": 5}' python -m livestack_emulator
+    LIVESTACK_EMULATOR_STRICT='{"vpcs_per_region": 2}' python -m livestack_emulator
 
 A state that AWS keeps for a while is kept at least ``seconds(kind)`` wall seconds in strict mode, even
 with realistic timing off (``timing.Timing.seconds`` takes the larger of the two), so that a client meets
-it and must wait. The JSON form sets those windows. ``GET /_livestack/health`` reports the mode, the
+it and must wait. Per-region quotas (``quota(kind)``) are AWS's defaults. The JSON form sets those windows
+and quotas. ``GET /_livestack/health`` reports the mode, the
 windows and the behaviours (``BEHAVIOURS``: one line each; a later behaviour adds its line and asks
 ``strict.current.enabled``).
 """
@@ -27,6 +29,14 @@ SECONDS = {
     "client_vpn_endpoint_deletion": 2.0,
 }
 
+# Per-region quotas in strict mode: AWS's defaults (Amazon VPC quotas, "VPCs per Region", the default VPC
+# included; Amazon EC2 "EC2-VPC Elastic IPs"; AWS Client VPN quotas, "Client VPN endpoints per Region").
+QUOTAS = {
+    "vpcs_per_region": 5,
+    "elastic_ips_per_region": 5,
+    "client_vpn_endpoints_per_region": 5,
+}
+
 BEHAVIOURS = {
     "client_vpn_endpoint_deleting": (
         "DeleteClientVpnEndpoint answers 'deleting'; the endpoint stays so a while, then is gone "
@@ -36,6 +46,21 @@ BEHAVIOURS = {
         "DeleteCertificate of a certificate an endpoint uses (deleting included) answers ResourceInUseException "
         "(botocore acm DeleteCertificate errors; terraform-provider-aws internal/service/acm/certificate.go)"
     ),
+    "s3_bucket_names": (
+        "CreateBucket of a name that breaks S3's naming rules answers InvalidBucketName; bucket names are global "
+        "across the emulator's accounts: BucketAlreadyExists (another account), BucketAlreadyOwnedByYou (S3 User "
+        "Guide, General purpose bucket naming rules; S3 API CreateBucket errors)"
+    ),
+    "iam_lambda_name_lengths": (
+        "CreateRole of a name over 64 characters answers ValidationError, CreateFunction of a function name over "
+        "64 InvalidParameterValueException, both '1 validation error detected' (botocore iam roleNameType; Lambda "
+        "CreateFunction FunctionName: 'If you specify only the function name, it is limited to 64 characters')"
+    ),
+    "region_quotas": (
+        "CreateVpc, AllocateAddress and CreateClientVpnEndpoint past the region's quota answer VpcLimitExceeded, "
+        "AddressLimitExceeded and ClientVpnEndpointLimitExceeded; Service Quotas GetServiceQuota answers them "
+        "(Amazon VPC quotas, Amazon EC2 Elastic IP quotas, AWS Client VPN quotas, EC2 API error codes)"
+    ),
 }
 
 
@@ -44,20 +69,26 @@ class Strict:
         spec = (spec or "on").strip()
         self.enabled = spec.lower() not in ("off", "0", "false", "lenient")
         settings = json.loads(spec) if spec.startswith("{") else {}
-        unknown = set(settings) - set(SECONDS)
+        unknown = set(settings) - set(SECONDS) - set(QUOTAS)
         if unknown:
-            raise ValueError(f"unknown strict windows {sorted(unknown)}; known: {sorted(SECONDS)}")
-        self.windows = {**SECONDS, **{kind: float(value) for kind, value in settings.items()}}
+            raise ValueError(f"unknown strict settings {sorted(unknown)}; known: {sorted([*SECONDS, *QUOTAS])}")
+        self.windows = {**SECONDS, **{kind: float(value) for kind, value in settings.items() if kind in SECONDS}}
+        self.quotas = {**QUOTAS, **{kind: int(value) for kind, value in settings.items() if kind in QUOTAS}}
 
     def seconds(self, kind: str) -> float:
         """The least wall seconds a ``kind`` of transitional state lasts (0 in lenient mode)."""
         return self.windows.get(kind, 0.0) if self.enabled else 0.0
+
+    def quota(self, kind: str) -> int | None:
+        """The per-region quota ``kind`` (None in lenient mode: no limit)."""
+        return self.quotas[kind] if self.enabled else None
 
     def describe(self) -> dict[str, object]:
         return {
             "enabled": self.enabled,
             "switch": f"--lenient or {ENVIRONMENT}=off",
             "seconds": self.windows if self.enabled else {},
+            "quotas": self.quotas if self.enabled else {},
             "behaviours": BEHAVIOURS if self.enabled else {},
         }
 

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from ...dataplane import openvpn
 from ...protocol import ec2_error, ec2_response
-from .. import Call, Registry, acm_in_use
+from .. import Call, Registry, acm_in_use, region_quotas
 from . import server, wire
 from .config import client_configuration
 from .model import ApiError, ClientVpnStore, Endpoint, new_id
@@ -69,6 +69,10 @@ def register(registry: Registry) -> None:
         if not cidr:
             raise ApiError("MissingParameter", "The request must contain the parameter ClientCidrBlock")
         store.check_cidr(cidr)
+        in_use = sum(1 for other in store.endpoints.values() if other.region == call.region and other.exists)
+        refusal = region_quotas.client_vpn_endpoint_refusal(in_use)
+        if refusal:
+            raise ApiError("ClientVpnEndpointLimitExceeded", refusal)
         port = int(p.get("VpnPort", 443))
         timeout = int(p.get("SessionTimeoutHours", 24))
         dns_servers = wire.param_list(p, "DnsServers")
