@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from ansible_collections.livestack.aws.plugins.module_utils import names
+
 PROJECT_TAG = "livestack:project"
 STAGE_TAG = "livestack:stage"
 
@@ -23,20 +25,35 @@ STAGE_TAG = "livestack:stage"
 _PROJECT = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _STAGE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _DNS_LABEL_LIMIT = 63
+# The relay's payload bucket, unique per account and stable across runs.
+PAYLOAD_BUCKET = "{prefix}-relay-{account}"
 # Highest instance number: the writer and up to 15 Aurora replicas.
 _MAX_INSTANCE = 16
 
-# The names the roles make from the prefix <project>-<stage> that a service limits in length, with the
-# limit: (service and kind, name template, limit). Longer limits (subnet and parameter groups 255, tables
-# 255, secrets 512, log groups 512, API names 128, tags 256) can never be the first one reached.
-NAME_LIMITS = (
-    ("Lambda function name", "{prefix}-relay-disconnect", 64),
-    ("S3 bucket name", "{prefix}-relay-payloads", 63),
-    ("RDS DB instance identifier", "{prefix}-aurora-" + str(_MAX_INSTANCE), 63),
-    ("RDS Proxy name", "{prefix}-proxy", 63),
-    ("IAM role name", "{prefix}-relay", 64),
-    ("IAM managed policy name", "{prefix}-proxy-connect", 128),
+# Every name the roles make from the prefix <project>-<stage> (and the account, for the one global name), with
+# the naming rule of its service (module_utils/names.py): (kind of RULES, template). The instance is the last
+# one the cluster may have; the bucket holds the account id so that it is unique across accounts (S3 bucket
+# names are global: <prefix>-relay-payloads would collide with any other account using the defaults).
+STAGE_NAMES = (
+    ("name_tag", "{prefix}-vpc"),
+    ("rds_cluster", "{prefix}-aurora"),
+    ("rds_instance", "{prefix}-aurora-" + str(_MAX_INSTANCE)),
+    ("rds_group", "{prefix}-aurora"),
+    ("secret", "{prefix}/aurora/master"),
+    ("rds_proxy", "{prefix}-proxy"),
+    ("iam_role", "{prefix}-proxy"),
+    ("iam_policy", "{prefix}-proxy-connect-db-users"),
+    ("log_group", "/livestack/{prefix}/client-vpn"),
+    ("name_tag", "{prefix}-vpn-client-ca"),
+    ("lambda_function", "{prefix}-relay-disconnect"),
+    ("log_group", "/aws/lambda/{prefix}-relay-disconnect"),
+    ("iam_role", "{prefix}-relay"),
+    ("api", "{prefix}-relay"),
+    ("dynamodb_table", "{prefix}-relay"),
+    ("s3_bucket", PAYLOAD_BUCKET),
 )
+# Account ids are 12 digits: the names are checked before the account is known.
+_SOME_ACCOUNT = "0" * 12
 
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")
 
@@ -62,20 +79,29 @@ def name_errors(project: object, stage: object) -> list[str]:
                 f"{option} {value!r} is {len(value)} characters, longer than the {_DNS_LABEL_LIMIT} of a DNS label"
                 " (the Client VPN server name is vpn.<stage>.<project>.internal)"
             )
-    if errors:
+    if errors and not all(isinstance(value, str) and value for value in (project, stage)):
         return errors
     prefix = f"{project}-{stage}"
-    for kind, template, limit in NAME_LIMITS:
-        name = template.format(prefix=prefix)
-        if len(name) > limit:
+    for kind, template in STAGE_NAMES:
+        name = template.format(prefix=prefix, account=_SOME_ACCOUNT)
+        shown = template.format(prefix=prefix, account="<account id>")
+        for broken in names.errors(kind, name):
+            broken = broken.replace(repr(name), repr(shown))
             errors.append(
-                f"livestack_project {project!r} and livestack_stage {stage!r} make the {kind} {name!r}"
-                f" ({len(name)} characters), longer than its limit of {limit}: together they may be at most"
-                f" {limit - len(name) + len(prefix) - 1} characters"
+                f"livestack_project {project!r} and livestack_stage {stage!r} make {broken}"
+                + (_together(name, prefix, kind) if len(name) > names.RULES[kind].most else "")
             )
-    if project.startswith(("sthree-", "amzn-s3-demo-")):
-        errors.append(f"livestack_project {project!r} must not start with an S3 reserved bucket prefix")
     return errors
+
+
+def payload_bucket(prefix: str, account_id: str) -> str:
+    """The relay's payload bucket: S3 names are global, so the account id makes it this account's."""
+    return PAYLOAD_BUCKET.format(prefix=prefix, account=account_id)
+
+
+def _together(name: str, prefix: str, kind: str) -> str:
+    most = names.RULES[kind].most - len(name) + len(prefix) - 1
+    return f": together they may be at most {most} characters"
 
 
 def region_errors(region: object) -> list[str]:

@@ -37,6 +37,19 @@ options:
     elements: str
     choices: [network, aurora, rds_proxy, client_vpn, dev_relay]
     default: [network, aurora, rds_proxy, client_vpn, dev_relay]
+  check_quotas:
+    description:
+      - For a new stage (its VPC does not exist yet, and O(parts) has C(network)), refuse when the region's
+        quotas of VPCs, Elastic IPs or Client VPN endpoints (with C(client_vpn) in O(parts)) cannot hold the
+        stage's, naming the quota, its value, its use and how to raise it. The values are the account's, read
+        with Service Quotas C(GetServiceQuota) where allowed, else AWS's defaults (5 each). An existing stage
+        is never refused.
+    type: bool
+    default: false
+  elastic_ips:
+    description: The Elastic IPs a new stage allocates (one per NAT gateway), for O(check_quotas).
+    type: int
+    default: 1
   warn_when_none:
     description:
       - Warn when no resource of the stage exists in the region (a teardown given the wrong region, stage or
@@ -94,6 +107,16 @@ resources:
     pending_deletion:
       description: A secret scheduled for deletion (kept in its recovery window).
       type: bool
+account_id:
+  description: The account of the credentials (STS GetCallerIdentity), which the payload bucket's name holds.
+  returned: when O(parts) is not empty
+  type: str
+  sample: "123456789012"
+payload_bucket:
+  description: The name of the relay's payload bucket, unique per account (S3 bucket names are global).
+  returned: when O(parts) is not empty
+  type: str
+  sample: livestack-alice-relay-123456789012
 found_here:
   description: Whether any resource of the stage is in the region (a teardown anywhere else deletes nothing).
   returned: always
@@ -108,10 +131,12 @@ except ImportError:
     pass  # handled by AnsibleAWSModule
 
 from ansible_collections.livestack.aws.plugins.module_utils.modules import LivestackAWSModule
+from ansible_collections.livestack.aws.plugins.module_utils.quotas import QUOTAS, quota_errors
 from ansible_collections.livestack.aws.plugins.module_utils.stage import (
     PARTS,
     name_errors,
     owner_error,
+    payload_bucket,
     region_errors,
     tag_dict,
 )
@@ -131,6 +156,8 @@ class Lookup:
         self.prefix = prefix
         self.cluster = f"{prefix}-aurora"
         self._clients: dict[str, object] = {}
+        self.account_id = self.client("sts").get_caller_identity()["Account"]
+        self.bucket = payload_bucket(prefix, self.account_id)
         self.pending_deletion: set[str] = set()
         # IAM is global, and a bucket may be in another region: not evidence that the stage lives in this one.
         self.not_regional: set[str] = set()
@@ -308,7 +335,7 @@ class Lookup:
                 raise
         else:
             yield "dynamodb_table", arn, table, tag_dict(dynamodb.list_tags_of_resource(ResourceArn=arn).get("Tags"))
-        bucket = f"{self.prefix}-relay-payloads"
+        bucket = self.bucket
         try:
             tags = self.client("s3").get_bucket_tagging(Bucket=bucket)["TagSet"]
         except ClientError as error:
@@ -324,6 +351,30 @@ class Lookup:
         if code_region(self.client("s3").get_bucket_location(Bucket=bucket).get("LocationConstraint")) != self.region:
             self.not_regional.add(f"arn:aws:s3:::{bucket}")
         yield "s3_bucket", f"arn:aws:s3:::{bucket}", bucket, tag_dict(tags)
+
+    # --- quotas of a new stage ----------------------------------------------------------------------------
+    def quota_errors(self, needed: dict[str, int]) -> list[str]:
+        ec2 = self.client("ec2")
+        used = {
+            "vpcs": sum(len(page["Vpcs"]) for page in ec2.get_paginator("describe_vpcs").paginate()),
+            "elastic_ips": len(ec2.describe_addresses()["Addresses"]),
+            "client_vpn_endpoints": sum(
+                1
+                for page in ec2.get_paginator("describe_client_vpn_endpoints").paginate()
+                for endpoint in page["ClientVpnEndpoints"]
+                if endpoint["Status"]["Code"] != "deleted"
+            ),
+        }
+        values = {}
+        for quota in QUOTAS:
+            try:
+                answer = self.client("service-quotas").get_service_quota(
+                    ServiceCode=quota.service_code, QuotaCode=quota.quota_code
+                )
+                values[quota.key] = (answer["Quota"]["Value"], "the account's, from Service Quotas")
+            except (BotoCoreError, ClientError):
+                pass  # not allowed (servicequotas:GetServiceQuota) or unknown there: AWS's default
+        return quota_errors(self.region, needed, used, values)
 
 
 def code_region(location: str | None) -> str:
@@ -341,6 +392,8 @@ def main() -> None:
             "project": {"type": "str", "required": True},
             "stage": {"type": "str", "required": True},
             "parts": {"type": "list", "elements": "str", "choices": list(PARTS), "default": list(PARTS)},
+            "check_quotas": {"type": "bool", "default": False},
+            "elastic_ips": {"type": "int", "default": 1},
             "warn_when_none": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
@@ -349,9 +402,11 @@ def main() -> None:
     module.fail_on_errors(
         name_errors(project, stage) + (region_errors(module.region) if module.params["parts"] else [])
     )
-    lookup = Lookup(module, f"{project}-{stage}")
+    if not module.params["parts"]:
+        module.exit_json(changed=False, resources=[], found_here=False)
     resources, refused = [], []
     try:
+        lookup = Lookup(module, f"{project}-{stage}")
         for part in module.params["parts"]:
             for kind, resource_id, name, tags in getattr(lookup, part)():
                 problem = owner_error(f"{part}: {kind.replace('_', ' ')}", name, tags, project, stage)
@@ -367,6 +422,15 @@ def main() -> None:
         )
     if refused:
         module.fail_json(msg="; ".join(refused), refused=refused, resources=resources)
+    kinds = {resource["kind"] for resource in resources}
+    if module.params["check_quotas"] and "network" in module.params["parts"] and "vpc" not in kinds:
+        needed = {"vpcs": 1, "elastic_ips": module.params["elastic_ips"]}
+        if "client_vpn" in module.params["parts"] and "client_vpn_endpoint" not in kinds:
+            needed["client_vpn_endpoints"] = 1
+        try:
+            module.fail_on_errors(lookup.quota_errors(needed))
+        except (BotoCoreError, ClientError) as error:
+            module.fail_json_aws(error, msg="cannot count the region's VPCs, Elastic IPs and Client VPN endpoints")
     found_here = any(resource["regional"] for resource in resources)
     if not found_here and module.params["warn_when_none"] and module.params["parts"]:
         elsewhere = ", ".join(f"{resource['kind']} {resource['name']}" for resource in resources)
@@ -379,7 +443,13 @@ def main() -> None:
                 else ""
             )
         )
-    module.exit_json(changed=False, resources=resources, found_here=found_here)
+    module.exit_json(
+        changed=False,
+        resources=resources,
+        found_here=found_here,
+        account_id=lookup.account_id,
+        payload_bucket=lookup.bucket,
+    )
 
 
 if __name__ == "__main__":

@@ -62,6 +62,8 @@ def ids(emulator: Emulator, prefix: str) -> dict[str, str]:
     }
 
 
+# The emulator's account, which the payload bucket's name holds (S3 names are global).
+ACCOUNT = "123456789012"
 OPEN_INGRESS = [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
 BROADER_STATEMENT = {"Sid": "Broader", "Effect": "Allow", "Action": "secretsmanager:*", "Resource": "*"}
 BROADER_POLICY = {"Version": "2012-10-17", "Statement": [BROADER_STATEMENT]}
@@ -97,11 +99,11 @@ def breakages(emulator: Emulator, stage: str, found: dict[str, str]) -> list[Bre
         (
             "bucket-private",
             lambda: s3.put_public_access_block(
-                Bucket=f"{prefix}-relay-payloads",
+                Bucket=f"{prefix}-relay-{ACCOUNT}",
                 PublicAccessBlockConfiguration={**ALL_BLOCKED, "BlockPublicPolicy": False},
             ),
             lambda: s3.put_public_access_block(
-                Bucket=f"{prefix}-relay-payloads", PublicAccessBlockConfiguration=ALL_BLOCKED
+                Bucket=f"{prefix}-relay-{ACCOUNT}", PublicAccessBlockConfiguration=ALL_BLOCKED
             ),
         ),
         (

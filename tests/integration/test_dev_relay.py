@@ -58,7 +58,7 @@ def test_the_relay_converges_once_carries_an_invocation_and_tears_down(emulator,
         "apis": [prefix + "app", prefix + "relay"],
         "functions": [prefix + name for name in ("app", "relay-connect", "relay-disconnect", "relay-message")],
         "tables": [prefix + "relay"],
-        "buckets": [prefix + "relay-payloads"],
+        "buckets": [prefix + "relay-123456789012"],  # the account: S3 names are global
         "roles": [prefix + "app", prefix + "relay"],
     }
 

@@ -25,6 +25,8 @@ from conftest import ROOT, TEST_CONFIG_ROOT, PlaybookRun, ansible_playbook, play
 pytestmark = pytest.mark.long
 PROJECT, STAGE = "livestack", "a-b"
 PREFIX = f"{PROJECT}-{STAGE}"
+# The payload bucket holds the account (S3 names are global): the emulator's default account.
+BUCKET = f"{PREFIX}-relay-123456789012"
 LOCK_TABLE = "livestack-locks"
 LOCK_KEY = {"lock_key": {"S": f"{PROJECT}/{STAGE}"}}
 
@@ -107,7 +109,7 @@ def test_the_colliding_stage_is_refused_naming_the_owner(emulator, converged, pl
         f"aurora: db cluster {PREFIX}-aurora belongs to project livestack stage a-b (tags), not to project"
         " livestack-a stage b; refusing to change it",
         f"network: vpc {PREFIX}-vpc belongs to project livestack stage a-b (tags)",
-        f"dev_relay: s3 bucket {PREFIX}-relay-payloads belongs to project livestack stage a-b (tags)",
+        f"dev_relay: s3 bucket {BUCKET} belongs to project livestack stage a-b (tags)",
     )
 
 
@@ -131,14 +133,14 @@ def test_a_role_run_alone_refuses_too(emulator, converged):
 def test_a_name_too_long_for_a_service_is_refused(emulator, converged):
     emulator.clear_requests()
     result = run(emulator, "site.yml", livestack_stage="s" * 40)
-    refused(emulator, converged, result, "make the Lambda function name", "longer than its limit of 64")
+    refused(emulator, converged, result, "make the Lambda function name", "must have 1 to 64 characters (it has 67)")
 
 
 # A resource of the stage whose livestack:stage tag someone changed: it is not the stage's any more.
 RETAGGED = {
     "db_cluster": ("aurora: db cluster", f"{PREFIX}-aurora"),
     "vpc": ("network: vpc", f"{PREFIX}-vpc"),
-    "s3_bucket": ("dev_relay: s3 bucket", f"{PREFIX}-relay-payloads"),
+    "s3_bucket": ("dev_relay: s3 bucket", BUCKET),
     "dynamodb_table": ("dev_relay: dynamodb table", f"{PREFIX}-relay"),
     "iam_role": ("rds_proxy: iam role", f"{PREFIX}-proxy"),
     "client_vpn_endpoint": ("client_vpn: client vpn endpoint", f"{PREFIX}-vpn"),
@@ -154,9 +156,9 @@ def retag(emulator, kind: str, resource_ids: dict, stage: str) -> None:
         emulator.client("ec2").create_tags(Resources=resource_ids[kind], Tags=[tag])
     elif kind == "s3_bucket":
         s3 = emulator.client("s3")
-        tags = s3.get_bucket_tagging(Bucket=f"{PREFIX}-relay-payloads")["TagSet"]
+        tags = s3.get_bucket_tagging(Bucket=BUCKET)["TagSet"]
         tags = [t for t in tags if t["Key"] != "livestack:stage"] + [tag]
-        s3.put_bucket_tagging(Bucket=f"{PREFIX}-relay-payloads", Tagging={"TagSet": tags})
+        s3.put_bucket_tagging(Bucket=BUCKET, Tagging={"TagSet": tags})
     elif kind == "dynamodb_table":
         dynamodb = emulator.client("dynamodb")
         arn = dynamodb.describe_table(TableName=f"{PREFIX}-relay")["Table"]["TableArn"]
@@ -200,10 +202,7 @@ def test_a_teardown_that_finds_nothing_warns_and_deletes_nothing(emulator, conve
     region, stage = where.get("livestack_region", "us-east-1"), where.get("livestack_stage", STAGE)
     assert f"found no resource of project livestack stage {stage} in region {region}" in output
     if "livestack_region" in where:  # IAM is global and the bucket is in us-east-1: named, and left alone
-        assert (
-            f"iam_role {PREFIX}-proxy, " in output
-            and f"s3_bucket {PREFIX}-relay-payloads) are left as they are" in output
-        )
+        assert f"iam_role {PREFIX}-proxy, " in output and f"s3_bucket {BUCKET}) are left as they are" in output
     # Not even the lock: a stage with nothing has nothing to lock.
     assert (emulator.requests()["mutating"], emulator.requests()["stage_lock"]) == (0, 0)
     assert snapshot(emulator) == converged
@@ -319,7 +318,7 @@ def test_a_run_held_at_its_lock_keeps_a_second_one_out(emulator, converged):
 
 def test_a_resource_named_like_the_stage_without_tags_is_refused(emulator, converged):
     """A bucket of the stage's name with no tags at all (made by hand, or its tags removed) is no one's to delete."""
-    s3, bucket = emulator.client("s3"), f"{PREFIX}-relay-payloads"
+    s3, bucket = emulator.client("s3"), BUCKET
     tags = s3.get_bucket_tagging(Bucket=bucket)["TagSet"]
     s3.delete_bucket_tagging(Bucket=bucket)
     try:

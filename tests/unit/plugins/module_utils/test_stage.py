@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.livestack.aws.plugins.module_utils import names
 from ansible_collections.livestack.aws.plugins.module_utils.stage import (
-    NAME_LIMITS,
+    STAGE_NAMES,
     name_errors,
     owner_error,
+    payload_bucket,
     region_errors,
     tag_dict,
     teardown_report,
@@ -39,7 +41,11 @@ def test_good_names_pass(project, stage):
         ),
         ("livestack", 5, "livestack_stage 5 must be"),
         ("livestack", "a" * 64, "is 64 characters, longer than the 63 of a DNS label"),
-        ("sthree-x", "dev", "must not start with an S3 reserved bucket prefix"),
+        ("sthree-x", "dev", "the S3 bucket name 'sthree-x-dev-relay-<account id>' must have no reserved prefix"),
+        # Each service's own rule, naming the option, the generated name, the service and the rule.
+        ("livestack", "Alice", "make the S3 bucket name 'livestack-Alice-relay-<account id>' must have only lowercase"),
+        ("livestack", "a_b", "make the RDS DB cluster identifier 'livestack-a_b-aurora' must have only letters"),
+        ("livestack", "a_b", "make the S3 bucket name 'livestack-a_b-relay-<account id>' must have only lowercase"),
     ],
 )
 def test_bad_names_are_refused_naming_the_variable(project, stage, message):
@@ -47,21 +53,35 @@ def test_bad_names_are_refused_naming_the_variable(project, stage, message):
 
 
 def test_the_longest_name_is_held_to_its_service_limit():
-    # Lambda's 64 characters for <prefix>-relay-disconnect bind first: project + stage at most 46 characters.
-    assert name_errors("p" * 20, "s" * 26) == []
-    errors = name_errors("p" * 20, "s" * 27)
+    # S3's 63 characters for <prefix>-relay-<12-digit account> bind first: project + stage at most 43 characters.
+    assert name_errors("p" * 20, "s" * 23) == []
+    errors = name_errors("p" * 20, "s" * 24)
     assert len(errors) == 1
-    assert "Lambda function name" in errors[0] and "(65 characters), longer than its limit of 64" in errors[0]
-    assert "together they may be at most 46 characters" in errors[0]
-    # Every limit is reached by some length: no limit in the table is dead.
+    assert "S3 bucket name" in errors[0] and "must have 3 to 63 characters (it has 64)" in errors[0]
+    assert "together they may be at most 43 characters" in errors[0]
+    # Then Lambda's 64 for <prefix>-relay-disconnect, and the IAM role and RDS limits after it.
+    errors = " ".join(name_errors("p" * 20, "s" * 27))
+    assert "Lambda function name '" + "p" * 20 + "-" in errors and "(it has 65)" in errors
+    assert "IAM role name" not in errors
+    errors = " ".join(name_errors("p" * 20, "s" * 60))
+    for service in ("IAM role name", "RDS DB cluster identifier", "RDS Proxy name", "RDS DB instance identifier"):
+        assert f"the {service} " in errors
+
+
+def test_every_generated_name_has_a_rule_that_can_refuse_it():
     reached = {
         kind
-        for n in range(40, 70)
+        for n in range(40, 600, 7)
         for error in name_errors("p", "s" * n)
-        for kind, _, _ in NAME_LIMITS
-        if kind in error
+        for kind, _ in STAGE_NAMES
+        if f"the {names.RULES[kind].service} " in error
     }
-    assert {"Lambda function name", "S3 bucket name"} <= reached
+    assert reached == {kind for kind, _ in STAGE_NAMES}
+
+
+def test_the_payload_bucket_holds_the_account():
+    assert payload_bucket("livestack-dev", "123456789012") == "livestack-dev-relay-123456789012"
+    assert names.errors("s3_bucket", payload_bucket("p" * 20 + "-" + "s" * 23, "123456789012")) == []
 
 
 def test_a_resource_is_owned_only_when_both_tags_say_so():
