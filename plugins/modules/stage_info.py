@@ -432,7 +432,7 @@ def main() -> None:
         except (BotoCoreError, ClientError) as error:
             module.fail_json_aws(error, msg="cannot count the region's VPCs, Elastic IPs and Client VPN endpoints")
     found_here = any(resource["regional"] for resource in resources)
-    if not found_here and module.params["warn_when_none"] and module.params["parts"]:
+    if not found_here and module.params["warn_when_none"]:
         elsewhere = ", ".join(f"{resource['kind']} {resource['name']}" for resource in resources)
         module.warn(
             f"found no resource of project {project} stage {stage} in region {module.region}: nothing to do"
