@@ -48,6 +48,11 @@ def test_the_relay_converges_once_carries_an_invocation_and_tears_down(emulator,
     assert check.recap["changed"] > 0
     assert emulator.requests()["mutating"] == 0
 
+    # S3 bucket names are global: another account already has the name the payload bucket once had by default
+    # (<prefix>-relay-payloads); the stage's own holds its account id, so it does not collide.
+    others = emulator.account_session("210987654321").client("s3", endpoint_url=emulator.url, region_name="us-east-1")
+    others.create_bucket(Bucket=f"livestack-{STAGE}-relay-payloads")
+
     outputs = TEST_CONFIG_ROOT / STAGE / "outputs.json"  # by default beside the stage's profiles
     first = run_playbook("site.yml", *TAGS, stage=STAGE, extra_vars=AS_ROLE)
     assert first.rc == 0, first.output[-3000:]
