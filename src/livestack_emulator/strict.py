@@ -12,9 +12,8 @@ it and for comparison:
 A state that AWS keeps for a while is kept at least ``seconds(kind)`` wall seconds in strict mode, even
 with realistic timing off (``timing.Timing.seconds`` takes the larger of the two), so that a client meets
 it and must wait. Per-region quotas (``quota(kind)``) are AWS's defaults. The JSON form sets those windows
-and quotas. ``GET /_livestack/health`` reports the mode, the
-windows and the behaviours (``BEHAVIOURS``: one line each; a later behaviour adds its line and asks
-``strict.current.enabled``).
+and quotas. ``GET /_livestack/health`` reports the mode, the windows, the quotas and the behaviours
+(``BEHAVIOURS``: one line each; a later behaviour adds its line and asks ``strict.current.enabled``).
 """
 
 from __future__ import annotations
