@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.playbook, pytest.mark.long]
 STAGE = "awswaits"
 TAGS = ("--tags", "network,dev_relay")
 WINDOWS = {
-    "iam_propagation": 8,
+    "iam_propagation": 20,  # longer than the tasks between iam_role and the functions, on a busy machine
     # Longer than the few tasks between a function's creation (or update) and the next call that needs it.
     "lambda_pending": 15,
     "lambda_pending_vpc": 20,
