@@ -133,7 +133,7 @@ def _create_interfaces(fn: LambdaFunction, config: dict[str, Any]) -> None:
         eni.requester_id = "AROAEXAMPLELAMBDAVPC:lambda"  # Lambda's service principal manages it
         eni.interface_type = "lambda"
         eni.status = "in-use"
-        fn._livestack_enis.append(eni.id)
+        fn.__dict__.setdefault("_livestack_enis", []).append(eni.id)
 
 
 def sweep() -> None:
@@ -217,7 +217,6 @@ def _patch_lambda() -> None:
         latest._livestack_pending_until = time.monotonic() + strict.current.seconds(
             "lambda_pending_vpc" if vpc else "lambda_pending"
         )
-        latest._livestack_enis = []
         if vpc:
             _create_interfaces(latest, spec["VpcConfig"])
         return fn
