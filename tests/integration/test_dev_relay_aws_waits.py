@@ -94,21 +94,33 @@ def test_converge_and_teardown_wait_for_what_aws_does_late(slow_aws):
     time.sleep(WINDOWS["lambda_eni_deletion"] + 1)
     assert lambda_interfaces(slow_aws, app) == [], "stranded: the role went before AWS deleted the interfaces"
 
-    # A VPC function deleted just before the network's teardown (made by hand): its interfaces hold the app group
-    # and the subnets a while; the network role retries DependencyViolation until AWS has deleted them.
+    # A VPC function deleted by hand with its role just before the network's teardown: its interfaces stay (stranded)
+    # and hold the app group and the subnets; the network role retries DependencyViolation, within its budget, and
+    # once the role exists again AWS deletes them and the teardown ends.
     iam, ec2 = slow_aws.client("iam"), slow_aws.client("ec2")
     role = iam.create_role(RoleName="by-hand", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
     group = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [f"livestack-{STAGE}-app"]}])
     vpc_config = {"SubnetIds": subnets, "SecurityGroupIds": [group["SecurityGroups"][0]["GroupId"]]}
     create_function(
         lambda_, timeout=60, FunctionName="by-hand", Runtime="python3.12", Role=role, Handler="app.handler",
-        Code={"ZipFile": handler_zip()},
-        VpcConfig=vpc_config,
+        Code={"ZipFile": handler_zip()}, VpcConfig=vpc_config,
     )  # fmt: skip
     lambda_.delete_function(FunctionName="by-hand")
-    output = run(slow_aws, "teardown.yml", *TAGS)
-    assert retried(
-        output, "Delete the security groups (retrying while AWS reports dependencies, up to network_dependency_timeout)"
+    iam.delete_role(RoleName="by-hand")
+    stuck = ansible_playbook(
+        "teardown.yml",
+        "--tags",
+        "network",
+        stage=STAGE,
+        port=slow_aws.port,
+        extra_vars={"network_dependency_timeout": 3},
     )
+    assert stuck.rc != 0 and "DependencyViolation" in stuck.output, stuck.output[-3000:]
+    assert retried(
+        stuck.output,
+        "Delete the security groups (retrying while AWS reports dependencies, up to network_dependency_timeout)",
+    )
+    iam.create_role(RoleName="by-hand", AssumeRolePolicyDocument=json.dumps(TRUST))
+    run(slow_aws, "teardown.yml", "--tags", "network")
     assert lambda_interfaces(slow_aws, "by-hand") == []
     assert ec2.describe_vpcs(Filters=[{"Name": "tag:livestack:stage", "Values": [STAGE]}])["Vpcs"] == []
