@@ -82,6 +82,26 @@ class Emulator:
         )
 
 
+# What Lambda answers, in strict mode as on AWS, while IAM has not yet propagated a new role or policy.
+PROPAGATING = ("cannot be assumed by Lambda", "does not have permissions to call CreateNetworkInterface")
+
+
+def create_function(client, timeout: float = 30.0, **spec) -> dict:
+    """CreateFunction as a client must call it on AWS: retried while IAM propagates the function's new role (or
+    its policies), then waited for until Active (function_active_v2); the configuration CreateFunction answered."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            created = client.create_function(**spec)
+            break
+        except client.exceptions.InvalidParameterValueException as error:
+            if not any(text in str(error) for text in PROPAGATING) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+    client.get_waiter("function_active_v2").wait(FunctionName=spec["FunctionName"], WaiterConfig={"Delay": 0.2})
+    return created
+
+
 def start_emulator(
     log_path: Path, *options: str, env: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen, Emulator]:

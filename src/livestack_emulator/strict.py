@@ -26,6 +26,12 @@ ENVIRONMENT = "LIVESTACK_EMULATOR_STRICT"
 # Wall seconds a transitional state lasts at least in strict mode.
 SECONDS = {
     "client_vpn_endpoint_deletion": 2.0,
+    # extensions/lambda_strict.py: IAM propagation, Lambda states, VPC functions' network interfaces.
+    "iam_propagation": 3.0,
+    "lambda_pending": 1.0,
+    "lambda_pending_vpc": 3.0,
+    "lambda_update": 1.0,
+    "lambda_eni_deletion": 3.0,
 }
 
 # Per-region quotas in strict mode: AWS's defaults (Amazon VPC quotas, "VPCs per Region", the default VPC
@@ -59,6 +65,23 @@ BEHAVIOURS = {
         "CreateVpc, AllocateAddress and CreateClientVpnEndpoint past the region's quota answer VpcLimitExceeded, "
         "AddressLimitExceeded and ClientVpnEndpointLimitExceeded; Service Quotas GetServiceQuota answers them "
         "(Amazon VPC quotas, Amazon EC2 Elastic IP quotas, AWS Client VPN quotas, EC2 API error codes)"
+    ),
+    "iam_propagation": (
+        "a role created or whose policies changed within iam_propagation seconds: CreateFunction and "
+        "UpdateFunctionConfiguration answer InvalidParameterValueException 'The role defined for the function cannot "
+        "be assumed by Lambda.', for a VPC function 'The provided execution role does not have permissions to call "
+        "CreateNetworkInterface on EC2' (terraform-provider-aws internal/service/lambda/function.go retryFunctionOp)"
+    ),
+    "lambda_states": (
+        "a new function is Pending (lambda_pending, lambda_pending_vpc) then Active; an update leaves LastUpdateStatus "
+        "InProgress (lambda_update) then Successful; meanwhile updates, AddPermission and Invoke of a Pending function "
+        "answer ResourceConflictException (AWS Lambda developer guide, 'Lambda function states')"
+    ),
+    "lambda_vpc_interfaces": (
+        "a VPC function has a requester-managed interface (InterfaceType lambda) per subnet; after DeleteFunction they "
+        "go lambda_eni_deletion seconds later, only while the function's role exists; until then DeleteSecurityGroup "
+        "and DeleteSubnet answer DependencyViolation "
+        "(terraform-provider-aws internal/service/ec2/vpc_security_group.go)"
     ),
 }
 

@@ -10,6 +10,8 @@ import uuid
 import zipfile
 from pathlib import Path
 
+from conftest import create_function
+
 TRUST = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
@@ -28,7 +30,8 @@ def deploy(emulator, source: str, *, region: str = "us-east-1", **options) -> di
     name = options.pop("FunctionName", f"fn-{uuid.uuid4().hex[:8]}")
     iam = emulator.client("iam", region)
     role = iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument=json.dumps(TRUST))
-    return emulator.client("lambda", region).create_function(
+    return create_function(
+        emulator.client("lambda", region),
         FunctionName=name,
         Runtime="python3.12",
         Role=role["Role"]["Arn"],

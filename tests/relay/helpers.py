@@ -14,6 +14,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from conftest import create_function
+
 ROOT = Path(__file__).resolve().parents[2]
 FILES = ROOT / "roles" / "dev_relay" / "files"
 sys.path.insert(0, str(FILES))
@@ -73,7 +75,8 @@ def deploy_relay(emulator, stage: str) -> RelayStage:
         ("$disconnect", "on_disconnect"),
         ("$default", "on_message"),
     ):
-        arn = lambda_.create_function(
+        arn = create_function(
+            lambda_,
             FunctionName=f"{prefix}-relay-{function.replace('_', '-')}",
             Runtime="python3.12",
             Role=role,
@@ -140,7 +143,8 @@ def deploy_app(emulator, stage: RelayStage, timeout: int = 30, developer: str | 
     iam, lambda_, apis = emulator.client("iam"), emulator.client("lambda"), emulator.client("apigatewayv2")
     role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
     code = build_zip.zip_bytes([FILES / "relay_stub.py", FILES / "relay_stub_websocket.py", PROTOCOL])
-    arn = lambda_.create_function(
+    arn = create_function(
+        lambda_,
         FunctionName=name,
         Runtime="python3.12",
         Role=role,

@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response
 
 from ..lambda_runner import LambdaError, LambdaRunner, Unsupported, find_function
 from ..protocol import json_error
-from . import Call, Registry
+from . import Call, Registry, lambda_strict
 
 SYNC_REQUEST_LIMIT = 6 * 1024 * 1024
 EVENT_REQUEST_LIMIT = 1024 * 1024
@@ -50,6 +50,9 @@ def register(registry: Registry) -> None:
             arn = name if name.startswith("arn:") else f"arn:aws:lambda:{call.region}:{call.account_id}:function:{name}"
             suffix = f":{qualifier}" if qualifier and not name.startswith("arn:") else ""
             return json_error("ResourceNotFoundException", f"Function not found: {arn}{suffix}", 404)
+        conflict = lambda_strict.pending(function)
+        if conflict:
+            return json_error("ResourceConflictException", conflict, 409)
         limit, operation = (
             (EVENT_REQUEST_LIMIT, "InvokeAsync") if invocation_type == "Event" else (SYNC_REQUEST_LIMIT, "Invoke")
         )

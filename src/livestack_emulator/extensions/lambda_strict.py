@@ -1,0 +1,316 @@
+"""Strict mode for Lambda: IAM propagation, function states, and the network interfaces of VPC functions.
+
+moto creates a function the instant its role exists, reports it ``Active`` and ``Successful`` at once and
+gives a VPC function no network interface. AWS does none of this; in strict mode (``strict.py``) the emulator
+does what AWS does, each window a strict window (``strict.SECONDS``):
+
+- IAM propagation (``iam_propagation``): a role created, or whose policies changed, less than the window ago
+  is not yet seen by Lambda. CreateFunction and UpdateFunctionConfiguration answer
+  ``InvalidParameterValueException`` "The role defined for the function cannot be assumed by Lambda." for a
+  new role, and for a VPC function whose role's policies just changed "The provided execution role does not
+  have permissions to call CreateNetworkInterface on EC2". Terraform retries both messages for minutes
+  (terraform-provider-aws internal/service/lambda/function.go, retryFunctionOp with
+  propagationTimeout); the messages are AWS's own (CreateFunction errors seen by Terraform's users).
+- Function states (``lambda_pending``, ``lambda_pending_vpc``, ``lambda_update``): a new function is
+  ``Pending`` (``StateReasonCode`` ``Creating``; a VPC one longer, while its interfaces are made) then
+  ``Active``; UpdateFunctionCode and UpdateFunctionConfiguration leave ``LastUpdateStatus`` ``InProgress``
+  then ``Successful``. Meanwhile updates, AddPermission and (while ``Pending``) Invoke answer
+  ``ResourceConflictException`` (AWS Lambda developer guide, "Lambda function states": "While in pending
+  state ... Any invocations or other API actions that operate on the function will fail"; the messages as
+  AWS writes them: "The operation cannot be performed at this time. The function is currently in the
+  following state: Pending" and "... An update is in progress for resource: <arn>"). botocore's
+  ``function_active_v2`` and ``function_updated_v2`` waiters wait for them.
+- Network interfaces (``lambda_eni_deletion``): a VPC function has one requester-managed interface
+  (``InterfaceType`` ``lambda``, description ``AWS Lambda VPC ENI-<function>-<uuid>``) per subnet, with its
+  security groups; after DeleteFunction, AWS deletes them later, and only while the function's role still
+  exists (the role is what lets Lambda manage them): deleted with the function, the role strands them until
+  it exists again. Meanwhile DeleteSecurityGroup and DeleteSubnet answer ``DependencyViolation``.
+  terraform-provider-aws internal/service/ec2/vpc_security_group.go waits up to 45 minutes for Lambda's
+  interfaces ("P99 ~35 minutes"); AWS Lambda developer guide, "Giving Lambda functions access to resources
+  in an Amazon VPC" (the Hyperplane ENIs, deleted after the function, and the role's permissions needed).
+
+Lenient mode keeps moto's behaviour (no window, no interface).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from typing import Any
+
+from moto.awslambda.exceptions import LambdaClientError
+from moto.awslambda.models import LambdaBackend, LambdaFunction
+from moto.ec2.exceptions import DependencyViolationError
+from moto.ec2.models import ec2_backends
+from moto.ec2.models.security_groups import SecurityGroupBackend
+from moto.ec2.models.subnets import SubnetBackend
+from moto.iam.models import IAMBackend, iam_backends
+
+from .. import strict
+from . import Registry
+
+_PATCHED = "_livestack_lambda_strict_patched"
+ROLE_NOT_ASSUMABLE = "The role defined for the function cannot be assumed by Lambda."
+NO_ENI_PERMISSION = "The provided execution role does not have permissions to call CreateNetworkInterface on EC2"
+_LOCK = threading.Lock()
+# (account, role name) -> monotonic time of the role's creation / of its last policy change.
+_ROLE_CREATED: dict[tuple[str, str], float] = {}
+_ROLE_POLICIES: dict[tuple[str, str], float] = {}
+
+
+class ResourceConflictException(LambdaClientError):
+    code = 409
+
+    def __init__(self, message: str) -> None:
+        super().__init__("ResourceConflictException", message)
+
+
+class _Interfaces:
+    """The network interfaces of one deleted VPC function, waiting for AWS to delete them."""
+
+    def __init__(self, fn: LambdaFunction, ids: list[str]) -> None:
+        self.account_id, self.region, self.partition = fn.account_id, fn.region, fn.partition
+        self.role, self.ids = _role_name(fn.role), ids
+        self.due = time.monotonic() + strict.current.seconds("lambda_eni_deletion")
+
+
+_DELETED: list[_Interfaces] = []
+
+
+def _role_name(role_arn: str) -> str:
+    return role_arn.rsplit("/", 1)[-1]
+
+
+def _role_exists(account_id: str, partition: str, name: str) -> bool:
+    return any(role.name == name for role in iam_backends[account_id][partition].roles.values())
+
+
+def _recent(table: dict[tuple[str, str], float], account_id: str, role_arn: str) -> bool:
+    since = table.get((account_id, _role_name(role_arn)))
+    return since is not None and time.monotonic() - since < strict.current.seconds("iam_propagation")
+
+
+def check_role(account_id: str, role_arn: str, vpc: bool) -> None:
+    """Refuse a role that Lambda cannot see yet, as AWS does during IAM propagation."""
+    if _recent(_ROLE_CREATED, account_id, role_arn):
+        raise LambdaClientError("InvalidParameterValueException", ROLE_NOT_ASSUMABLE)
+    if vpc and _recent(_ROLE_POLICIES, account_id, role_arn):
+        raise LambdaClientError("InvalidParameterValueException", NO_ENI_PERMISSION)
+
+
+def _vpc(config: dict[str, Any] | None) -> bool:
+    return bool(config and config.get("SubnetIds"))
+
+
+def _busy(fn: LambdaFunction) -> str | None:
+    """The conflict message while the function is Pending or being updated, else None."""
+    now = time.monotonic()
+    if now < getattr(fn, "_livestack_pending_until", 0.0):
+        return (
+            "The operation cannot be performed at this time. The function is currently in the following state: Pending"
+        )
+    if now < getattr(fn, "_livestack_updating_until", 0.0):
+        return (
+            f"The operation cannot be performed at this time. An update is in progress for resource: {fn.function_arn}"
+        )
+    return None
+
+
+def pending(fn: LambdaFunction) -> str | None:
+    """Invoke's conflict message while the function is Pending (an update in progress runs the previous code)."""
+    return _busy(fn) if time.monotonic() < getattr(fn, "_livestack_pending_until", 0.0) else None
+
+
+def _create_interfaces(fn: LambdaFunction, config: dict[str, Any]) -> None:
+    backend = ec2_backends[fn.account_id][fn.region]
+    groups = list(config.get("SecurityGroupIds") or [])
+    for subnet in config.get("SubnetIds") or []:
+        eni = backend.create_network_interface(
+            subnet, None, group_ids=groups, description=f"AWS Lambda VPC ENI-{fn.function_name}-{uuid.uuid4()}"
+        )
+        eni.requester_managed = True
+        eni.requester_id = "AROAEXAMPLELAMBDAVPC:lambda"  # Lambda's service principal manages it
+        eni.interface_type = "lambda"
+        eni.status = "in-use"
+        fn.__dict__.setdefault("_livestack_enis", []).append(eni.id)
+
+
+def sweep() -> None:
+    """Delete the interfaces whose time has come, of functions whose role still exists."""
+    with _LOCK:
+        now = time.monotonic()
+        for entry in list(_DELETED):
+            if now < entry.due or not _role_exists(entry.account_id, entry.partition, entry.role):
+                continue
+            backend = ec2_backends[entry.account_id][entry.region]
+            for eni_id in entry.ids:
+                backend.enis.pop(eni_id, None)
+            _DELETED.remove(entry)
+
+
+def _in_use(backend: Any, attribute: str, value: str) -> list[str]:
+    sweep()
+    found = []
+    for eni in list(backend.enis.values()):
+        if not getattr(eni, "requester_managed", False):
+            continue
+        if attribute == "subnet" and eni.subnet.id == value:
+            found.append(eni.id)
+        if attribute == "group" and value in [group.id for group in eni._group_set]:
+            found.append(eni.id)
+    return found
+
+
+def register(registry: Registry) -> None:
+    registry.on_reset(lambda: (_ROLE_CREATED.clear(), _ROLE_POLICIES.clear(), _DELETED.clear()))
+
+    @registry.action("ec2", "DescribeNetworkInterfaces")
+    def describe_network_interfaces(call: Any) -> None:
+        sweep()  # then moto answers
+
+    if getattr(LambdaBackend, _PATCHED, False):
+        return
+    _patch_iam()
+    _patch_lambda()
+    _patch_ec2()
+    setattr(LambdaBackend, _PATCHED, True)
+
+
+def _patch_iam() -> None:
+    def noting(table: dict[tuple[str, str], float], original: Any, name_of: Any) -> Any:
+        def patched(self: IAMBackend, *args: Any, **kwargs: Any) -> Any:
+            result = original(self, *args, **kwargs)
+            table[(self.account_id, name_of(*args, **kwargs))] = time.monotonic()
+            return result
+
+        return patched
+
+    IAMBackend.create_role = noting(_ROLE_CREATED, IAMBackend.create_role, lambda role_name, *_, **__: role_name)
+    for name in ("put_role_policy", "delete_role_policy", "update_assume_role_policy"):
+        setattr(
+            IAMBackend, name, noting(_ROLE_POLICIES, getattr(IAMBackend, name), lambda role_name, *_, **__: role_name)
+        )
+    for name in ("attach_role_policy", "detach_role_policy"):
+        setattr(
+            IAMBackend,
+            name,
+            noting(_ROLE_POLICIES, getattr(IAMBackend, name), lambda policy_arn, role_name, *_, **__: role_name),
+        )
+
+
+def _patch_lambda() -> None:
+    original_create = LambdaBackend.create_function
+    original_code = LambdaBackend.update_function_code
+    original_configuration = LambdaBackend.update_function_configuration
+    original_permission = LambdaBackend.add_permission
+    original_delete = LambdaBackend.delete_function
+    original_describe = LambdaFunction.get_configuration
+
+    def create_function(self: LambdaBackend, spec: dict[str, Any]) -> LambdaFunction:
+        if not strict.current.enabled:
+            return original_create(self, spec)
+        check_role(self.account_id, spec.get("Role", ""), _vpc(spec.get("VpcConfig")))
+        fn = original_create(self, spec)
+        latest = self.get_function(spec["FunctionName"])
+        vpc = _vpc(spec.get("VpcConfig"))
+        latest._livestack_pending_until = time.monotonic() + strict.current.seconds(
+            "lambda_pending_vpc" if vpc else "lambda_pending"
+        )
+        if vpc:
+            _create_interfaces(latest, spec["VpcConfig"])
+        return fn
+
+    def refuse_busy(self: LambdaBackend, function_name: str, qualifier: str | None) -> LambdaFunction:
+        fn = self.get_function(function_name, qualifier)
+        message = _busy(fn)
+        if message:
+            raise ResourceConflictException(message)
+        return fn
+
+    def updated(fn: LambdaFunction) -> None:
+        fn._livestack_updating_until = time.monotonic() + strict.current.seconds("lambda_update")
+
+    def update_function_code(self: LambdaBackend, function_name: str, qualifier: str, body: dict[str, Any]) -> Any:
+        if not strict.current.enabled:
+            return original_code(self, function_name, qualifier, body)
+        fn = refuse_busy(self, function_name, qualifier)
+        result = original_code(self, function_name, qualifier, body)
+        updated(fn)
+        return result
+
+    def update_function_configuration(
+        self: LambdaBackend, function_name: str, qualifier: str, body: dict[str, Any]
+    ) -> Any:
+        if not strict.current.enabled:
+            return original_configuration(self, function_name, qualifier, body)
+        fn = refuse_busy(self, function_name, qualifier)
+        vpc_config = body.get("VpcConfig", fn._vpc_config)
+        if "Role" in body or "VpcConfig" in body:
+            check_role(self.account_id, body.get("Role", fn.role), _vpc(vpc_config))
+        result = original_configuration(self, function_name, qualifier, body)
+        if "VpcConfig" in body:
+            _retire(fn)
+            if _vpc(vpc_config):
+                _create_interfaces(fn, vpc_config)
+        updated(fn)
+        return result
+
+    def add_permission(self: LambdaBackend, function_name: str, qualifier: str, raw: str) -> Any:
+        if strict.current.enabled:
+            refuse_busy(self, function_name, qualifier)
+        return original_permission(self, function_name, qualifier, raw)
+
+    def delete_function(self: LambdaBackend, function_name: str, qualifier: str | None = None) -> None:
+        fn = self.get_function(function_name) if strict.current.enabled and not qualifier else None
+        original_delete(self, function_name, qualifier)
+        if fn is not None:
+            _retire(fn)
+
+    def get_configuration(self: LambdaFunction, on_create: bool = False) -> dict[str, Any]:
+        config = original_describe(self, on_create)
+        now = time.monotonic()
+        if now < getattr(self, "_livestack_pending_until", 0.0):
+            config.update(State="Pending", StateReason="The function is being created.", StateReasonCode="Creating")
+            config.update(LastUpdateStatus="InProgress")
+        elif now < getattr(self, "_livestack_updating_until", 0.0):
+            config.update(
+                LastUpdateStatus="InProgress",
+                LastUpdateStatusReason="The function is being created.",
+                LastUpdateStatusReasonCode="Creating",
+            )
+        return config
+
+    LambdaBackend.create_function = create_function
+    LambdaBackend.update_function_code = update_function_code
+    LambdaBackend.update_function_configuration = update_function_configuration
+    LambdaBackend.add_permission = add_permission
+    LambdaBackend.delete_function = delete_function
+    LambdaFunction.get_configuration = get_configuration
+
+
+def _retire(fn: LambdaFunction) -> None:
+    """Hand the function's interfaces over to AWS's late deletion (with its role)."""
+    ids = getattr(fn, "_livestack_enis", [])
+    if ids:
+        with _LOCK:
+            _DELETED.append(_Interfaces(fn, list(ids)))
+        fn._livestack_enis = []
+
+
+def _patch_ec2() -> None:
+    original_group = SecurityGroupBackend.delete_security_group
+    original_subnet = SubnetBackend.delete_subnet
+
+    def delete_security_group(self: Any, name: str | None = None, group_id: str | None = None) -> None:
+        if strict.current.enabled and group_id and _in_use(self, "group", group_id):
+            raise DependencyViolationError(f"resource {group_id} has a dependent object")
+        return original_group(self, name=name, group_id=group_id)
+
+    def delete_subnet(self: Any, subnet_id: str) -> Any:
+        if strict.current.enabled and _in_use(self, "subnet", subnet_id):
+            raise DependencyViolationError(f"The subnet '{subnet_id}' has dependencies and cannot be deleted.")
+        return original_subnet(self, subnet_id)
+
+    SecurityGroupBackend.delete_security_group = delete_security_group
+    SubnetBackend.delete_subnet = delete_subnet
