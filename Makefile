@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help setup demo emulator test lint sanity pytest molecule bench build clean
+.PHONY: help setup demo emulator test lint collection-check sanity pytest molecule bench build clean
 
 help:
 	@echo "make demo      converge the whole stack on the local emulator, twice, and summarise it"
@@ -35,12 +35,20 @@ demo: setup
 emulator: setup
 	$(BIN)/python -m livestack_emulator --port $(EMULATOR_PORT)
 
-test: setup lint sanity pytest molecule
+test: setup lint collection-check sanity pytest molecule
 
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/ansible-lint
+
+# What a Galaxy artifact needs: changelog fragments, module and role docs as the docsite renders them (the
+# venv sits inside this git checkout, so git must not claim its collections: GIT_CEILING_DIRECTORIES), and
+# the execution environment's build context.
+collection-check: setup
+	$(BIN)/antsibull-changelog lint
+	GIT_CEILING_DIRECTORIES=$(CURDIR) $(BIN)/antsibull-docs lint-collection-docs --plugin-docs .
+	$(BIN)/pytest -q tests/unit/test_packaging.py
 
 sanity: setup
 	bash tests/tools/sanity.sh
