@@ -16,6 +16,7 @@ help:
 	@echo "make emulator  the emulator in the foreground on 127.0.0.1:\$$EMULATOR_PORT ($(EMULATOR_PORT))"
 	@echo "make bench     converge timings, API requests per run, modeled AWS time (build/bench.json)"
 	@echo "make build     the collection artifact (ansible-galaxy collection build)"
+	@echo "make collection-check  changelog fragments, antsibull-docs lint, galaxy.yml and execution environment checks"
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "python3 >= 3.11 is required")'
