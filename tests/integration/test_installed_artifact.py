@@ -91,7 +91,7 @@ def test_installed_artifact_converges_and_tears_down(emulator, tmp_path):
     started = time.monotonic()
     converged = run([*playbook, "livestack.aws.site"], cwd=user, env=env, timeout=1800)
     converge_seconds = time.monotonic() - started
-    assert re.search(r"failed=0", converged.stdout)
+    assert re.search(r"failed=0", converged.stdout), converged.stdout[-4000:]
 
     ec2, rds = emulator.client("ec2"), emulator.client("rds")
     vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:livestack:stage", "Values": [STAGE]}])["Vpcs"]
@@ -99,9 +99,9 @@ def test_installed_artifact_converges_and_tears_down(emulator, tmp_path):
     assert rds.describe_db_clusters(DBClusterIdentifier=f"livestack-{STAGE}-aurora")["DBClusters"]
     assert json.loads(outputs.read_text())["stage"]["stage"] == STAGE
 
-    run([*playbook, "livestack.aws.teardown"], cwd=user, env=env, timeout=1800)
+    down = run([*playbook, "livestack.aws.teardown"], cwd=user, env=env, timeout=1800)
     assert not ec2.describe_vpcs(Filters=[{"Name": "tag:livestack:stage", "Values": [STAGE]}])["Vpcs"]
-    assert not outputs.exists()
+    assert not outputs.exists(), down.stdout[-4000:]
 
     timing = {"install_seconds": round(install_seconds, 1), "converge_seconds": round(converge_seconds, 1)}
     (ROOT / "build").mkdir(exist_ok=True)
