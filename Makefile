@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help setup demo emulator test lint sanity pytest molecule bench build clean
+.PHONY: help setup demo emulator test lint collection-check sanity pytest molecule bench build clean
 
 help:
 	@echo "make demo      converge the whole stack on the local emulator, twice, and summarise it"
@@ -16,6 +16,7 @@ help:
 	@echo "make emulator  the emulator in the foreground on 127.0.0.1:\$$EMULATOR_PORT ($(EMULATOR_PORT))"
 	@echo "make bench     converge timings, API requests per run, modeled AWS time (build/bench.json)"
 	@echo "make build     the collection artifact (ansible-galaxy collection build)"
+	@echo "make collection-check  changelog fragments, antsibull-docs lint, galaxy.yml and execution environment checks"
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "python3 >= 3.11 is required")'
@@ -35,12 +36,20 @@ demo: setup
 emulator: setup
 	$(BIN)/python -m livestack_emulator --port $(EMULATOR_PORT)
 
-test: setup lint sanity pytest molecule
+test: setup lint collection-check sanity pytest molecule
 
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/ansible-lint
+
+# What a Galaxy artifact needs: changelog fragments, module and role docs as the docsite renders them (the
+# venv sits inside this git checkout, so git must not claim its collections: GIT_CEILING_DIRECTORIES), and
+# the execution environment's build context.
+collection-check: setup
+	$(BIN)/antsibull-changelog lint
+	GIT_CEILING_DIRECTORIES=$(CURDIR) $(BIN)/antsibull-docs lint-collection-docs --plugin-docs .
+	$(BIN)/pytest -q tests/unit/test_packaging.py
 
 sanity: setup
 	bash tests/tools/sanity.sh

@@ -1,6 +1,6 @@
 # Copyright: livestack.aws contributors
 # Apache License 2.0 (see LICENSE)
-"""The input rules of API Gateway v2 that the module checks before any call (see AWS-LIMITS.md)."""
+"""The input rules of API Gateway v2 that the module checks before any call (docs/aws-limits.md)."""
 
 from __future__ import annotations
 

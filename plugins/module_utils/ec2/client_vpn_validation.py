@@ -1,6 +1,6 @@
 # Copyright: livestack.aws contributors
 # Apache License 2.0 (see LICENSE)
-"""The input rules of Client VPN (../shared/AWS-LIMITS.md), checked before any mutating call.
+"""The input rules of Client VPN (docs/aws-limits.md), checked before any mutating call.
 
 Each check raises InvalidOption with a message naming the option, the value and the rule.
 """

@@ -1,6 +1,6 @@
 # Copyright: livestack.aws contributors
 # Apache License 2.0 (see LICENSE)
-"""AWS's rules for an Aurora cluster's identifier, master credentials and log exports (see AWS-LIMITS.md).
+"""AWS's rules for an Aurora cluster's identifier, master credentials and log exports (docs/aws-limits.md).
 
 Each check returns a list of messages naming the option, the value and the rule. A password is
 never quoted in a message: only which rule it breaks.

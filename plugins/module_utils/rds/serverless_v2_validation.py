@@ -1,6 +1,6 @@
 # Copyright: livestack.aws contributors
 # Apache License 2.0 (see LICENSE)
-"""The rules AWS applies to an Aurora Serverless v2 scaling configuration (see AWS-LIMITS.md).
+"""The rules AWS applies to an Aurora Serverless v2 scaling configuration (docs/aws-limits.md).
 
 Every check returns a list of messages, each naming the option, the value and the rule, so that a
 module (or a role, through the ``rds_cluster_input_errors`` filter) reports them all before any
