@@ -34,8 +34,7 @@ def test_bad_input_stops_the_whole_site_before_any_mutating_call(emulator, run_p
     emulator.clear_requests()
     result = run_playbook("site.yml", stage="badinput", extra_vars=case["vars"])
     assert_refused(emulator, result, case)
-    # Nothing ran past the checks: no role started, no lock was taken.
-    assert "Take the lock of the stage" not in result.output
+    assert emulator.requests()["stage_lock"] == 0, "refused only after the stage's lock was taken"
 
 
 @pytest.mark.parametrize("case", FIRST_OF_EACH_ROLE, ids=map(case_id, FIRST_OF_EACH_ROLE))
@@ -45,3 +44,11 @@ def test_bad_input_stops_the_role_used_alone(emulator, run_playbook, case):
         str(ROLE_ALONE), stage="badinput", extra_vars={**case["vars"], "livestack_role": case["role"]}
     )
     assert_refused(emulator, result, case)
+
+
+def test_a_mistyped_verify_option_stops_verify_before_any_request(emulator, run_playbook):
+    emulator.clear_requests()
+    result = run_playbook("verify.yml", stage="badinput", extra_vars={"verify_db_users": "alice"})
+    assert result.rc != 0, result.output
+    assert "verify_db_users is 'alice', not a list" in " ".join(result.output.split()), result.output[-3000:]
+    assert emulator.requests()["total"] == 0
