@@ -17,6 +17,7 @@ import yaml
 CASES = yaml.safe_load((Path(__file__).parent / "bad_inputs.yml").read_text())
 ROLE_ALONE = Path(__file__).parent / "role_alone.yml"
 FIRST_OF_EACH_ROLE = list({case["role"]: case for case in reversed(CASES)}.values())
+CHECK_MODE = [case for case in CASES if case.get("check_mode")]
 
 
 def case_id(case: dict) -> str:
@@ -35,6 +36,15 @@ def test_bad_input_stops_the_whole_site_before_any_mutating_call(emulator, run_p
     result = run_playbook("site.yml", stage="badinput", extra_vars=case["vars"])
     assert_refused(emulator, result, case)
     assert emulator.requests()["stage_lock"] == 0, "refused only after the stage's lock was taken"
+
+
+@pytest.mark.parametrize("case", CHECK_MODE, ids=map(case_id, CHECK_MODE))
+def test_bad_input_stops_the_whole_site_in_check_mode_too(emulator, run_playbook, case):
+    emulator.clear_requests()
+    result = run_playbook("site.yml", "--check", stage="badinput", extra_vars=case["vars"])
+    assert_refused(emulator, result, case)
+    # Refused before any role predicted a change (the network role would predict its VPC).
+    assert result.recap["changed"] == 0, result.output[-3000:]
 
 
 @pytest.mark.parametrize("case", FIRST_OF_EACH_ROLE, ids=map(case_id, FIRST_OF_EACH_ROLE))
