@@ -135,8 +135,16 @@ def client_vpn_errors(values: Mapping[str, Any]) -> list[str]:
     return errors
 
 
-def _user_names(users: Any) -> list[str]:
-    return [str(user.get("name", "")) for user in users or [] if isinstance(user, Mapping)]
+def _declared_users(values: Mapping[str, Any]) -> list[str]:
+    """The aurora role's users: as it published them (aurora_user_names), else as declared (aurora_users)."""
+    if isinstance(values.get("aurora_user_names"), list):
+        return [str(name) for name in values["aurora_user_names"]]
+    return [str(user.get("name", "")) for user in values.get("aurora_users") or [] if isinstance(user, Mapping)]
+
+
+def _declared_databases(values: Mapping[str, Any]) -> list[str]:
+    found = values.get("aurora_database_names", values.get("aurora_databases"))
+    return [str(name) for name in found] if isinstance(found, list) else []
 
 
 def proxy_errors(values: Mapping[str, Any]) -> list[str]:
@@ -155,7 +163,7 @@ def proxy_errors(values: Mapping[str, Any]) -> list[str]:
             " connections to the cluster open; set aurora_with_proxy true (the aurora role then warns when that"
             " keeps a scale-to-zero cluster awake)"
         )
-    declared = _user_names(values.get("aurora_users"))
+    declared = _declared_users(values)
     if state == "present" and declared and isinstance(values.get("rds_proxy_db_users"), list):
         for index, user in enumerate(values["rds_proxy_db_users"]):
             if user not in declared:
@@ -173,7 +181,7 @@ def relay_errors(values: Mapping[str, Any]) -> list[str]:
     errors: list[str] = []
     user, database = values.get("dev_relay_db_user"), values.get("dev_relay_db_name")
     users = [item for item in values.get("aurora_users") or [] if isinstance(item, Mapping)]
-    declared = _user_names(users)
+    declared = _declared_users(values)
     # The master user is not among aurora_users (it keeps its password), but a proxy that is not end-to-end IAM
     # lets connect only it.
     if user is not None and declared and user not in declared and user != values.get("aurora_master_username"):
@@ -181,19 +189,14 @@ def relay_errors(values: Mapping[str, Any]) -> list[str]:
             f"dev_relay_db_user '{user}' is not one of the users of aurora_users ({', '.join(declared)}):"
             " the sample handler would connect as a user the cluster does not have"
         )
-    databases = values.get("aurora_databases") or []
+    databases = _declared_databases(values)
     if database is not None and databases and database not in databases:
         errors.append(
             f"dev_relay_db_name '{database}' is not one of aurora_databases ({', '.join(map(str, databases))})"
         )
-    granted = [
-        grant.get("database")
-        for item in users
-        if item.get("name") == user
-        for grant in item.get("grants") or []
-        if isinstance(grant, Mapping)
-    ]
-    if user in declared and database in databases and database not in granted:
+    entry = next((item for item in users if item.get("name") == user), None)
+    granted = [grant.get("database") for grant in (entry or {}).get("grants") or [] if isinstance(grant, Mapping)]
+    if entry is not None and database in databases and database not in granted:
         errors.append(
             f"aurora_users '{user}' (dev_relay_db_user) has no grant on '{database}' (dev_relay_db_name):"
             " the sample handler could not use its database"
@@ -229,7 +232,9 @@ VARIABLES = (
     "aurora_with_proxy",
     "aurora_master_username",
     "aurora_users",
+    "aurora_user_names",
     "aurora_databases",
+    "aurora_database_names",
     "rds_proxy_state",
     "rds_proxy_auth_scheme",
     "rds_proxy_db_users",

@@ -157,3 +157,18 @@ def test_the_lookup_checks_the_rules_of_the_roles_named_with_the_variables_defin
 def test_the_lookup_refuses_an_unknown_role():
     with pytest.raises(AnsibleLookupError, match="no rules for aurora"):
         lookup(DEFAULTS, "aurora")
+
+
+def test_the_users_the_aurora_role_published_win_over_its_options():
+    """Run after the aurora role (or given its facts), the rules read what it published."""
+    published = {**DEFAULTS, "aurora_user_names": ["app", "report"], "aurora_users": [{"name": "livestack"}]}
+    assert stage_input_errors({**published, "rds_proxy_db_users": ["app", "report"]}) == []
+    errors = stage_input_errors({**published, "rds_proxy_db_users": ["app", "reporting"]})
+    assert errors == [
+        "rds_proxy_db_users[1] 'reporting' is not one of the users of aurora_users (app, report): the proxy would"
+        " let connect a user the cluster does not have"
+    ]
+    assert (
+        "dev_relay_db_name 'app' is not one of aurora_databases (shop)"
+        in stage_input_errors({**DEFAULTS, "aurora_database_names": ["shop"]})[0]
+    )
