@@ -1,6 +1,7 @@
 # Copyright: livestack.aws contributors
 # Apache License 2.0 (see LICENSE)
-"""The action of every AWS module of livestack.aws: the module, with the caller's ``group/amazon.aws.aws`` defaults.
+"""The action of every AWS module of livestack.aws (plugins/action/<module>.py): the module, with the caller's
+``group/amazon.aws.aws`` defaults.
 
 Ansible gives a module the ``module_defaults`` of the action groups it belongs to; ours belong to
 ``livestack.aws.aws`` (which extends amazon.aws's group) but cannot belong to ``amazon.aws.aws`` itself, so a play
