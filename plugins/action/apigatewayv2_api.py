@@ -7,4 +7,8 @@ See plugins/plugin_utils/action.py.
 
 from __future__ import annotations
 
-from ansible_collections.livestack.aws.plugins.plugin_utils.action import ActionModule  # noqa: F401
+from ansible_collections.livestack.aws.plugins.plugin_utils.action import ConnectionAction
+
+
+class ActionModule(ConnectionAction):
+    pass

@@ -20,7 +20,7 @@ from ansible_collections.livestack.aws.plugins.module_utils.connection import in
 CALLER_GROUPS = ("group/amazon.aws.aws",)
 
 
-class ActionModule(ActionBase):
+class ConnectionAction(ActionBase):
     _supports_check_mode = True
     _supports_async = True
 
