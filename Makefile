@@ -23,7 +23,7 @@ help:
 # Python >= 3.12 ($$PYTHON, else python3.12/3.13/3.14 on PATH, else pyenv's): tests/tools/find_python.sh.
 $(STAMP): $(REQUIREMENTS) requirements.txt pyproject.toml
 	$(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null || \
-	  { python=$$(bash tests/tools/find_python.sh) && rm -rf $(VENV) && "$$python" -m venv $(VENV); }
+	  { python=$$(PYTHON="$(PYTHON)" bash tests/tools/find_python.sh) && rm -rf $(VENV) && "$$python" -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r $(REQUIREMENTS) -e .
 	mkdir -p .collections/ansible_collections/livestack
