@@ -1,28 +1,32 @@
 # livestack.aws: `make demo` and `make test` are all a newcomer needs.
 SHELL := /bin/bash
-PYTHON ?= python3
-VENV := .venv
+# The venv and its requirements: the current Ansible release by default; `make test-prev` reruns part of the
+# tests on the release before, in its own venv (make VENV=.venv-prev REQUIREMENTS=requirements-prev.txt ...).
+VENV ?= .venv
+REQUIREMENTS ?= requirements.txt
 BIN := $(CURDIR)/$(VENV)/bin
 EMULATOR_PORT ?= 5000
 STAMP := $(VENV)/.installed-stamp
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help setup demo emulator test lint collection-check sanity pytest molecule bench build clean
+.PHONY: help setup demo emulator test test-prev lint collection-check sanity pytest pytest-prev molecule bench build clean
 
 help:
 	@echo "make demo      converge the whole stack on the local emulator, twice, and summarise it"
 	@echo "make test      lint, ansible-test sanity, unit, emulator and integration tests, molecule"
+	@echo "make test-prev sanity, unit tests and the whole-stack life on the previous Ansible release (.venv-prev)"
 	@echo "make emulator  the emulator in the foreground on 127.0.0.1:\$$EMULATOR_PORT ($(EMULATOR_PORT))"
 	@echo "make bench     converge timings, API requests per run, modeled AWS time (build/bench.json)"
 	@echo "make build     the collection artifact (ansible-galaxy collection build)"
 	@echo "make collection-check  changelog fragments, antsibull-docs lint, galaxy.yml and execution environment checks"
 
-$(STAMP): requirements.txt pyproject.toml
-	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "python3 >= 3.11 is required")'
-	$(PYTHON) -m venv $(VENV)
+# Python >= 3.12 ($$PYTHON, else python3.12/3.13/3.14 on PATH, else pyenv's): tests/tools/find_python.sh.
+$(STAMP): $(REQUIREMENTS) requirements.txt pyproject.toml
+	$(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null || \
+	  { python=$$(PYTHON="$(PYTHON)" bash tests/tools/find_python.sh) && rm -rf $(VENV) && "$$python" -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt -e .
+	$(BIN)/python -m pip install --quiet -r $(REQUIREMENTS) -e .
 	mkdir -p .collections/ansible_collections/livestack
 	ln -sfn ../../.. .collections/ansible_collections/livestack/aws
 	touch $@
@@ -37,6 +41,10 @@ emulator: setup
 	$(BIN)/python -m livestack_emulator --port $(EMULATOR_PORT)
 
 test: setup lint collection-check sanity pytest molecule
+
+# The release before (requirements-prev.txt): sanity, unit tests and the whole stack's life, in .venv-prev.
+test-prev:
+	$(MAKE) VENV=.venv-prev REQUIREMENTS=requirements-prev.txt setup sanity pytest-prev
 
 lint: setup
 	$(BIN)/ruff check .
@@ -59,6 +67,9 @@ sanity: setup
 pytest: setup
 	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=15 tests/ || [ $$? -eq 5 ]
 
+pytest-prev: setup
+	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder tests/unit tests/integration/test_stack.py
+
 molecule: setup
 	$(BIN)/molecule test --all
 
@@ -70,4 +81,4 @@ build: setup
 	$(BIN)/ansible-galaxy collection build --force --output-path build
 
 clean:
-	rm -rf $(VENV) .collections build .pytest_cache .ruff_cache tests/output
+	rm -rf .venv .venv-prev .collections build .pytest_cache .ruff_cache tests/output
