@@ -10,11 +10,11 @@ STAMP := $(VENV)/.installed-stamp
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help setup demo emulator test test-prev lint collection-check sanity pytest pytest-prev molecule bench build clean
+.PHONY: help setup demo emulator test test-prev lint collection-check sanity pytest pytest-prev bench build clean
 
 help:
 	@echo "make demo      converge the whole stack on the local emulator, twice, and summarise it"
-	@echo "make test      lint, ansible-test sanity, unit, emulator and integration tests, molecule"
+	@echo "make test      lint, collection checks, ansible-test sanity, unit, emulator and integration tests"
 	@echo "make test-prev sanity, unit tests and the whole-stack life on the previous Ansible release (.venv-prev)"
 	@echo "make emulator  the emulator in the foreground on 127.0.0.1:\$$EMULATOR_PORT ($(EMULATOR_PORT))"
 	@echo "make bench     converge timings, API requests per run, modeled AWS time (build/bench.json)"
@@ -40,7 +40,7 @@ demo: setup
 emulator: setup
 	$(BIN)/python -m livestack_emulator --port $(EMULATOR_PORT)
 
-test: setup lint collection-check sanity pytest molecule
+test: setup lint collection-check sanity pytest
 
 # The release before (requirements-prev.txt): sanity, unit tests and the whole stack's life, in .venv-prev.
 test-prev:
@@ -69,9 +69,6 @@ pytest: setup
 
 pytest-prev: setup
 	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder tests/unit tests/integration/test_stack.py
-
-molecule: setup
-	$(BIN)/molecule test --all
 
 bench: setup
 	$(BIN)/python tests/tools/bench.py
