@@ -433,7 +433,7 @@ def test_health_reports_strict_mode_and_its_behaviours(emulator):
     with urllib.request.urlopen(f"{emulator.url}/_livestack/health", timeout=30) as response:
         reported = json.load(response)["strict"]
     assert reported["enabled"] is True
-    assert reported["seconds"] == {"client_vpn_endpoint_deletion": 2.0}
+    assert reported["seconds"]["client_vpn_endpoint_deletion"] == 2.0
     assert {"client_vpn_endpoint_deleting", "acm_certificate_in_use"} <= set(reported["behaviours"])
 
 

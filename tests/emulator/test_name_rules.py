@@ -14,7 +14,7 @@ import zipfile
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import start_emulator
+from conftest import create_function, start_emulator
 
 TRUST = json.dumps(
     {
@@ -116,7 +116,7 @@ def test_lambda_function_names_over_64_characters_are_refused(emulator):
             f"1 validation error detected: Value '{name}' at 'functionName' failed to satisfy constraint:"
             " Member must have length less than or equal to 64"
         )
-        lam.create_function(FunctionName=name[:64], **create)
+        create_function(lam, FunctionName=name[:64], **create)  # once IAM has propagated the new role
         lam.delete_function(FunctionName=name[:64])
     finally:
         iam.delete_role(RoleName="names-test-function")

@@ -137,7 +137,9 @@ class App:
         return "FunctionError" not in answer, json.loads(answer["Payload"].read())
 
 
-def deploy_app(emulator, stage: RelayStage, timeout: int = 30, developer: str | None = None, **variables) -> App:
+def deploy_app(
+    emulator, stage: RelayStage, timeout: int = 30, developer: str | None = None, runtime: str = "python3.12", **variables
+) -> App:
     """The stub as the stage's app function (a role of its own) behind an HTTP API."""
     name = f"livestack-{stage.stage}-app-{uuid.uuid4().hex[:4]}"
     iam, lambda_, apis = emulator.client("iam"), emulator.client("lambda"), emulator.client("apigatewayv2")
@@ -146,7 +148,7 @@ def deploy_app(emulator, stage: RelayStage, timeout: int = 30, developer: str | 
     arn = create_function(
         lambda_,
         FunctionName=name,
-        Runtime="python3.12",
+        Runtime=runtime,
         Role=role,
         Handler="relay_stub.handler",
         Code={"ZipFile": code},

@@ -8,6 +8,7 @@ import concurrent.futures
 import http.server
 import os
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -16,6 +17,9 @@ import pytest
 from conftest import start_emulator
 
 from .helpers import deploy_app, deploy_relay
+
+# The app function's runtime: a Python other than this interpreter's, so that the client warns of the difference.
+OTHER_RUNTIME = "python3.13" if sys.version_info[:2] == (3, 12) else "python3.12"
 
 HANDLER = """
 import base64, json, logging, os
@@ -79,7 +83,7 @@ def project(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def app(emulator, relay_stage):
-    return deploy_app(emulator, relay_stage, timeout=10, APP_SETTING="from-the-function")
+    return deploy_app(emulator, relay_stage, timeout=10, runtime=OTHER_RUNTIME, APP_SETTING="from-the-function")
 
 
 def test_a_handler_error_reaches_the_caller_in_lambdas_shape_and_the_terminal_in_full(
@@ -132,7 +136,7 @@ def test_the_handler_runs_in_the_functions_environment_without_its_credentials(a
     assert seen["IS_LOCAL"] == "true"
     assert seen["AWS_ACCESS_KEY_ID"] == "testing"  # the developer's key, not the role's temporary one
     assert seen["AWS_SESSION_TOKEN"] is None and seen["LIVESTACK_RELAY_URL"] is None
-    client.wait_for("warning: the function runs on python3.12")  # this interpreter is not 3.12
+    client.wait_for(f"warning: the function runs on {OTHER_RUNTIME}")  # not this interpreter's version
 
 
 def test_as_function_role_runs_the_handler_with_the_roles_temporary_credentials(

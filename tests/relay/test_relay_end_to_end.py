@@ -182,11 +182,18 @@ def test_the_stub_without_valid_credentials_is_told_it_is_not_authorised(relay_s
 
 
 def test_an_unreachable_relay_fails_fast_and_names_the_vpc_route(relay_stage, aws_environment, monkeypatch):
-    started = time.monotonic()
-    monkeypatch.setattr(relay_stub.websocket.socket, "create_connection", _blackhole)
+    """The stub gives up after its own connect timeout (once, no retry), not after the function's."""
+    waited = []
+
+    def blackhole(address, timeout=None):
+        waited.append(timeout)
+        return _blackhole(address, timeout)
+
+    monkeypatch.setattr(relay_stub.websocket.socket, "create_connection", blackhole)
     with pytest.raises(relay_stub.RelayUnreachable, match="NAT gateway"):
         invoke_stub(relay_stage, {}, monkeypatch)
-    assert time.monotonic() - started < 2.0
+    assert waited == [relay_stub.CONNECT_TIMEOUT]
+    assert relay_stub.CONNECT_TIMEOUT <= 2
 
 
 def test_the_client_refuses_a_handler_that_does_not_import(relay_stage, tmp_path):
