@@ -138,7 +138,12 @@ class App:
 
 
 def deploy_app(
-    emulator, stage: RelayStage, timeout: int = 30, developer: str | None = None, runtime: str = "python3.12", **variables
+    emulator,
+    stage: RelayStage,
+    timeout: int = 30,
+    developer: str | None = None,
+    runtime: str = "python3.12",
+    **variables,
 ) -> App:
     """The stub as the stage's app function (a role of its own) behind an HTTP API."""
     name = f"livestack-{stage.stage}-app-{uuid.uuid4().hex[:4]}"
