@@ -8,11 +8,11 @@ STAMP := $(VENV)/.installed-stamp
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help setup demo emulator test lint sanity pytest molecule bench build clean
+.PHONY: help setup demo emulator test lint sanity pytest bench build clean
 
 help:
 	@echo "make demo      converge the whole stack on the local emulator, twice, and summarise it"
-	@echo "make test      lint, ansible-test sanity, unit, emulator and integration tests, molecule"
+	@echo "make test      lint, ansible-test sanity, unit, emulator and integration tests"
 	@echo "make emulator  the emulator in the foreground on 127.0.0.1:\$$EMULATOR_PORT ($(EMULATOR_PORT))"
 	@echo "make bench     converge timings, API requests per run, modeled AWS time (build/bench.json)"
 	@echo "make build     the collection artifact (ansible-galaxy collection build)"
@@ -35,7 +35,7 @@ demo: setup
 emulator: setup
 	$(BIN)/python -m livestack_emulator --port $(EMULATOR_PORT)
 
-test: setup lint sanity pytest molecule
+test: setup lint sanity pytest
 
 lint: setup
 	$(BIN)/ruff check .
@@ -49,9 +49,6 @@ sanity: setup
 # xdist_group marks of loadgroup are silently ignored under pytest 9.2, pytest-dev/pytest-xdist#1386).
 pytest: setup
 	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=15 tests/ || [ $$? -eq 5 ]
-
-molecule: setup
-	$(BIN)/molecule test --all
 
 bench: setup
 	$(BIN)/python tests/tools/bench.py

@@ -51,10 +51,7 @@ def assert_nothing_left(emulator, stage: str) -> None:
 
 @pytest.mark.playbook
 def test_aurora_converges_once_publishes_its_facts_hides_its_password_and_tears_down(emulator, run_playbook, tmp_path):
-    """One story on one network (converging the network is the slow part): every run below is --tags aurora.
-
-    Teardown without a final snapshot is tested by the molecule scenario (molecule/aurora/destroy.yml).
-    """
+    """One story on one network (converging the network is the slow part): every run below is --tags aurora."""
     network = run_playbook("site.yml", "--tags", "network", stage=STAGE)
     assert network.rc == 0, network.output[-5000:]
     try:
