@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError
@@ -177,6 +178,15 @@ def test_a_db_serverless_instance_needs_the_scaling_configuration_first(strict_e
     )
     rds.modify_db_cluster(DBClusterIdentifier=cluster, ServerlessV2ScalingConfiguration=SCALING, ApplyImmediately=True)
     assert create_writer(rds, cluster) == f"{cluster}-1"
+
+
+def test_health_lists_the_behaviours_and_windows(strict_emulator):
+    with urllib.request.urlopen(f"{strict_emulator.url}/_livestack/health", timeout=10) as response:
+        described = json.load(response)["strict"]
+    assert {"rds_proxy_state", "rds_proxy_target_state", "rds_serverless_v2_scaling_first"} <= set(
+        described["behaviours"]
+    )
+    assert {kind: described["seconds"][kind] for kind in WINDOWS} == WINDOWS
 
 
 def test_lenient_mode_keeps_moto_leniency(tmp_path_factory):
