@@ -96,7 +96,7 @@ BEHAVIOURS = {
     "rds_proxy_target_state": (
         "RegisterDBProxyTargets of an instance (or a cluster's member) that is creating (the serverless_instance "
         "window) answers InvalidDBInstanceState 'DB Instance <id> is in an unsupported state - CREATING, needs to be "
-        "in [AVAILABLE, MODIFYING, BACKING_UP]'; of a cluster not available, InvalidDBClusterStateFault "
+        "in [AVAILABLE, MODIFYING, BACKING_UP]'; of a cluster creating, InvalidDBClusterStateFault "
         "(terraform-provider-aws internal/service/rds/proxy_target.go and its PR #19096)"
     ),
     "rds_serverless_v2_scaling_first": (

@@ -159,6 +159,26 @@ def test_registering_a_cluster_whose_writer_is_creating_is_refused(strict_emulat
     rds.delete_db_proxy(DBProxyName=proxy)
 
 
+def test_registering_a_cluster_still_creating_is_refused(tmp_path_factory):
+    # A cluster is creating only with --timing (no strict window of its own): 6 emulated seconds here.
+    timing = json.dumps({"aurora_cluster": 0.1, "proxy": 0, "serverless_instance": 0})
+    process, emulator = start_emulator(tmp_path_factory.mktemp("rds-timed") / "emulator.log", "--timing", timing)
+    try:
+        rds = emulator.client("rds")
+        net = network(emulator)
+        proxy = create_proxy(rds, net)
+        rds_available(rds, proxy=proxy)
+        cluster = create_cluster(rds, net)
+        assert rds.describe_db_clusters(DBClusterIdentifier=cluster)["DBClusters"][0]["Status"] == "creating"
+        assert error_of(rds.register_db_proxy_targets, DBProxyName=proxy, DBClusterIdentifiers=[cluster]) == (
+            "InvalidDBClusterStateFault",
+            "The requested operation can't be performed while the cluster is in this state.",
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 def test_a_db_serverless_instance_needs_the_scaling_configuration_first(strict_emulator):
     rds = strict_emulator.client("rds")
     net = network(strict_emulator)

@@ -29,8 +29,9 @@ In strict mode (``strict.py``), the state preconditions of AWS, which moto does 
   be in [AVAILABLE, MODIFYING, BACKING_UP]", AWS's message as quoted in terraform-provider-aws PR #19096,
   which made internal/service/rds/proxy_target.go retry it for 5 minutes. (A 2024 report, aws-cdk issue
   #31304, shows CREATING among the accepted states and CONFIGURING_ENHANCED_MONITORING refused: the accepted
-  list changes; this models the stricter one.) Of a cluster that is not ``available`` it answers
-  ``InvalidDBClusterStateFault`` (botocore's error list; message the model's description of the fault).
+  list changes; this models the stricter one.) Of a cluster outside those states (``creating``) it answers
+  ``InvalidDBClusterStateFault`` (botocore's error list; message the model's description of the fault; which
+  cluster states AWS accepts is not documented).
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def _require_available(proxy: DBProxy) -> DBProxy:
 
 
 def _require_registrable(cluster: Any | None, instances: list[Any]) -> None:
-    """Strict mode: RegisterDBProxyTargets takes a cluster that is available and instances in TARGET_STATES."""
+    """Strict mode: RegisterDBProxyTargets takes a cluster and instances in TARGET_STATES."""
     if not strict.current.enabled:
         return
     if cluster is not None and cluster.status not in TARGET_STATES:
