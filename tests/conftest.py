@@ -102,6 +102,20 @@ def create_function(client, timeout: float = 30.0, **spec) -> dict:
     return created
 
 
+def rds_available(rds, proxy: str | None = None, instances: tuple[str, ...] | list[str] = (), timeout: float = 60.0):
+    """Wait, as a client must on AWS, until the DB instances and the RDS Proxy are available: in strict mode a new
+    one stays creating a while (strict.SECONDS), and AWS refuses to register or change it meanwhile."""
+    attempts = max(int(timeout / 0.2), 1)
+    for instance in instances:
+        rds.get_waiter("db_instance_available").wait(
+            DBInstanceIdentifier=instance, WaiterConfig={"Delay": 0.2, "MaxAttempts": attempts}
+        )
+    deadline = time.monotonic() + timeout
+    while proxy and rds.describe_db_proxies(DBProxyName=proxy)["DBProxies"][0]["Status"] != "available":
+        assert time.monotonic() < deadline, f"RDS proxy {proxy} not available after {timeout}s"
+        time.sleep(0.2)
+
+
 def start_emulator(
     log_path: Path, *options: str, env: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen, Emulator]:

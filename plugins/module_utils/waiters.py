@@ -53,3 +53,28 @@ def wait_for(
             raise WaitFailed(f"timed out after {timeout}s waiting for {what}", current)
         sleep(min(pause, max(deadline - clock(), 0)))
         pause = min(pause * 2, delay)
+
+
+def retry_while(
+    attempt: Callable[[], Any],
+    errors: tuple[type[Exception], ...],
+    retryable: Callable[[Exception], bool],
+    timeout: int = 900,
+    delay: float = 5,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    first_delay: float | None = None,
+) -> Any:
+    """``attempt()``, called again while it raises one of ``errors`` that ``retryable`` accepts, for at most
+    ``timeout`` seconds, then that error is raised (Terraform's tfresource.RetryWhen); any other error is raised at
+    once. ``first_delay`` as in ``wait_for``."""
+    deadline = clock() + timeout
+    pause = delay if first_delay is None else min(first_delay, delay)
+    while True:
+        try:
+            return attempt()
+        except errors as error:
+            if not retryable(error) or clock() >= deadline:
+                raise
+        sleep(min(pause, max(deadline - clock(), 0)))
+        pause = min(pause * 2, delay)

@@ -175,8 +175,14 @@ attributes:
     support: full
 notes:
   - Proxies, pools and targets are changed with C(ModifyDBProxy), C(ModifyDBProxyTargetGroup),
-    C(RegisterDBProxyTargets) and C(DeregisterDBProxyTargets); between these calls the module waits until the
-    proxy is C(available) again, since AWS refuses changes to a proxy that is being created or modified.
+    C(RegisterDBProxyTargets) and C(DeregisterDBProxyTargets); before and between these calls the module waits
+    (up to O(wait_timeout), whatever O(wait) says) until the proxy is C(available), since AWS refuses changes to
+    a proxy that is being created or modified (C(InvalidDBProxyStateFault)), for example when a run finds the
+    proxy an interrupted run created.
+  - AWS refuses to register a cluster whose instances are still being created (C(InvalidDBInstanceState),
+    C(InvalidDBClusterStateFault)); the module retries C(RegisterDBProxyTargets) on those faults for up to
+    O(wait_timeout) seconds, as the Terraform AWS provider does, so that the proxy can be created while the
+    cluster's writer is.
 extends_documentation_fragment:
   - livestack.aws.wait
   - amazon.aws.common.modules
@@ -316,15 +322,24 @@ replaced:
 
 from typing import Any
 
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError, is_ansible_aws_error_code
 
 from ansible_collections.livestack.aws.plugins.module_utils.modules import LivestackAWSModule
 from ansible_collections.livestack.aws.plugins.module_utils.rds import proxy as transform
 from ansible_collections.livestack.aws.plugins.module_utils.rds import proxy_api as api
 from ansible_collections.livestack.aws.plugins.module_utils.rds import proxy_validation as rules
-from ansible_collections.livestack.aws.plugins.module_utils.waiters import WAIT_ARG_SPEC, WaitFailed, wait_for
+from ansible_collections.livestack.aws.plugins.module_utils.waiters import (
+    WAIT_ARG_SPEC,
+    WaitFailed,
+    retry_while,
+    wait_for,
+)
 
 POLL_DELAY = 5
+# RegisterDBProxyTargets' answers while a target is not ready yet, e.g. a cluster's writer still creating:
+# "DB Instance <id> is in an unsupported state - CREATING, needs to be in [AVAILABLE, MODIFYING, BACKING_UP]"
+# (terraform-provider-aws internal/service/rds/proxy_target.go retries it 5 minutes; botocore's error list).
+TARGET_NOT_READY = ("InvalidDBInstanceState", "InvalidDBClusterStateFault")
 
 
 class ProxyManager:
@@ -378,9 +393,22 @@ class ProxyManager:
 
     def _wait(self, describe, ready, failed, what: str) -> Any:
         try:
-            return wait_for(describe, ready, failed, timeout=self.params["wait_timeout"], delay=POLL_DELAY, what=what)
+            return wait_for(
+                describe, ready, failed, timeout=self.params["wait_timeout"], delay=POLL_DELAY, what=what, first_delay=1
+            )
         except WaitFailed as error:
             self.module.fail_json(msg=str(error), last_state=error.last)
+
+    def register_targets(self, clusters: list[str], instances: list[str]) -> None:
+        """RegisterDBProxyTargets, retried while AWS refuses a target that is not ready yet."""
+        retry_while(
+            lambda: api.register_targets(self.client, self.name, clusters, instances),
+            (AnsibleAWSError,),
+            lambda error: is_ansible_aws_error_code(TARGET_NOT_READY, error) is AnsibleAWSError,
+            timeout=self.params["wait_timeout"],
+            delay=POLL_DELAY,
+            first_delay=1,
+        )
 
     # --- creating -------------------------------------------------------------------------------
 
@@ -415,9 +443,7 @@ class ProxyManager:
             )
         register = targets["register"]
         if any(register.values()):
-            api.register_targets(
-                self.client, self.name, register["db_cluster_identifiers"], register["db_instance_identifiers"]
-            )
+            self.register_targets(register["db_cluster_identifiers"], register["db_instance_identifiers"])
 
     def update(self, desired: dict[str, Any], current: dict[str, Any], arn: str) -> None:
         settings = transform.proxy_changes(desired, current)
@@ -479,6 +505,9 @@ class ProxyManager:
             if current is None or replacing:
                 self.create(desired)
             else:
+                if found["proxy"]["Status"] != "available":
+                    # A proxy still creating or modifying (another run's) refuses every change.
+                    self.wait_available()
                 self.update(desired, current, found["proxy"]["DBProxyArn"])
             if self.params["wait"]:
                 self.wait_available()

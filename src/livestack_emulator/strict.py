@@ -32,6 +32,10 @@ SECONDS = {
     "lambda_pending_vpc": 3.0,
     "lambda_update": 1.0,
     "lambda_eni_deletion": 3.0,
+    # extensions/rds_proxy.py, rds_cluster_instances.py: a new DB instance stays "creating" and a new RDS Proxy
+    # "creating" (the same kinds as timing.AWS_MINUTES, so the data plane opens with them).
+    "serverless_instance": 1.0,
+    "proxy": 1.0,
 }
 
 # Per-region quotas in strict mode: AWS's defaults (Amazon VPC quotas, "VPCs per Region", the default VPC
@@ -82,6 +86,24 @@ BEHAVIOURS = {
         "go lambda_eni_deletion seconds later, only while the function's role exists; until then DeleteSecurityGroup "
         "and DeleteSubnet answer DependencyViolation "
         "(terraform-provider-aws internal/service/ec2/vpc_security_group.go)"
+    ),
+    "rds_proxy_state": (
+        "a proxy not available (creating for the proxy window after CreateDBProxy): ModifyDBProxy, "
+        "ModifyDBProxyTargetGroup, RegisterDBProxyTargets and DeregisterDBProxyTargets answer InvalidDBProxyStateFault "
+        "(botocore rds errors of those operations; terraform-provider-aws internal/service/rds/proxy.go "
+        "waitDBProxyCreated)"
+    ),
+    "rds_proxy_target_state": (
+        "RegisterDBProxyTargets of an instance (or a cluster's member) that is creating (the serverless_instance "
+        "window) answers InvalidDBInstanceState 'DB Instance <id> is in an unsupported state - CREATING, needs to be "
+        "in [AVAILABLE, MODIFYING, BACKING_UP]'; of a cluster creating, InvalidDBClusterStateFault "
+        "(terraform-provider-aws internal/service/rds/proxy_target.go and its PR #19096)"
+    ),
+    "rds_serverless_v2_scaling_first": (
+        "CreateDBInstance of a db.serverless instance in a cluster without ServerlessV2ScalingConfiguration answers "
+        "InvalidDBClusterStateFault 'Set the Serverless v2 scaling configuration on the parent DB cluster before "
+        "creating a Serverless v2 DB instance.' (botocore CreateDBInstance errors; CloudFormation "
+        "AWS::RDS::DBCluster ServerlessV2ScalingConfiguration)"
     ),
 }
 

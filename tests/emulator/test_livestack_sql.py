@@ -22,7 +22,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import start_emulator
+from conftest import rds_available, start_emulator
 from openvpn_client import Client
 from test_openvpn_dataplane import Pki, export, make_endpoint, pem, profile
 
@@ -57,6 +57,7 @@ def make_database(emulator, subnets: list[str]) -> dict:
         DBSubnetGroupName="sql",
         EnableIAMDatabaseAuthentication=True,
         EnableHttpEndpoint=True,
+        ServerlessV2ScalingConfiguration={"MinCapacity": 0.5, "MaxCapacity": 2},
     )["DBCluster"]
     rds.create_db_instance(
         DBInstanceIdentifier="sql-1", DBInstanceClass="db.serverless", Engine="aurora-mysql", DBClusterIdentifier="sql"
@@ -99,6 +100,7 @@ def make_database(emulator, subnets: list[str]) -> dict:
         VpcSubnetIds=subnets,
         RequireTLS=True,
     )["DBProxy"]
+    rds_available(rds, proxy="sql", instances=["sql-1"])
     rds.register_db_proxy_targets(DBProxyName="sql", DBClusterIdentifiers=["sql"])
     return proxy
 

@@ -16,7 +16,7 @@ from unittest import mock
 import boto3
 import pymysql
 import pytest
-from conftest import start_emulator
+from conftest import rds_available, start_emulator
 from cryptography import x509
 
 from livestack_emulator import dataplane
@@ -64,6 +64,7 @@ def create_cluster(rds, name: str) -> dict:
         MasterUserPassword="password1",
         DatabaseName="app",
         EnableIAMDatabaseAuthentication=True,
+        ServerlessV2ScalingConfiguration={"MinCapacity": 0.5, "MaxCapacity": 2},
     )
     rds.create_db_instance(
         DBInstanceIdentifier=f"{name}-1",
@@ -102,6 +103,7 @@ def stack(emulator):
         RequireTLS=True,
         DebugLogging=True,
     )["DBProxy"]
+    rds_available(rds, proxy=PROXY, instances=[f"{CLUSTER}-1"])
     rds.register_db_proxy_targets(DBProxyName=PROXY, DBClusterIdentifiers=[CLUSTER])
     yield {"cluster": cluster, "proxy": proxy, "ca": health(emulator)["ca_bundle"], "subnets": subnets}
     rds.delete_db_proxy(DBProxyName=PROXY)

@@ -25,7 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import Emulator, start_emulator
+from conftest import Emulator, rds_available, start_emulator
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -387,6 +387,7 @@ def test_a_mysql_session_crosses_the_tunnel_to_the_proxys_vpc_address(stack, pki
         MasterUsername="admin",
         MasterUserPassword="password1",
         DBSubnetGroupName="tunnel",
+        ServerlessV2ScalingConfiguration={"MinCapacity": 0.5, "MaxCapacity": 2},
     )
     rds.create_db_instance(
         DBInstanceIdentifier="tunnel-1",
@@ -405,6 +406,7 @@ def test_a_mysql_session_crosses_the_tunnel_to_the_proxys_vpc_address(stack, pki
         VpcSubnetIds=subnets,
         RequireTLS=True,
     )["DBProxy"]
+    rds_available(rds, proxy="tunnel", instances=["tunnel-1"])
     rds.register_db_proxy_targets(DBProxyName="tunnel", DBClusterIdentifiers=["tunnel"])
     with urllib.request.urlopen(f"{emulator.url}/_livestack/health", timeout=10) as response:
         health = json.load(response)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pymysql
 import pytest
 from botocore.exceptions import ClientError
-from conftest import start_emulator
+from conftest import rds_available, start_emulator
 
 from livestack_emulator.extensions import rds_data
 
@@ -59,6 +59,7 @@ def secret(emulator, name: str, value: object) -> str:
 @pytest.fixture(scope="module")
 def cluster(emulator):
     arn = create_cluster(emulator, "data-api")
+    rds_available(emulator.client("rds"), instances=["data-api-writer"])  # strict mode: creating a while
     emulator.client("rds").enable_http_endpoint(ResourceArn=arn)
     return Cluster(arn, secret(emulator, "data-api-master", {"username": "admin", "password": MASTER_PASSWORD}))
 

@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 from botocore.exceptions import ClientError
+from conftest import rds_available
 
 _names = itertools.count()
 
@@ -32,6 +33,7 @@ def proxy(emulator):
         MasterUsername="admin",
         MasterUserPassword="password1",
         DBSubnetGroupName=f"emu-proxy-{n}",
+        ServerlessV2ScalingConfiguration={"MinCapacity": 0.5, "MaxCapacity": 2},
     )
     rds.create_db_instance(
         DBInstanceIdentifier=f"{cluster}-1",
@@ -48,6 +50,7 @@ def proxy(emulator):
         VpcSubnetIds=subnets,
         VpcSecurityGroupIds=[group],
     )
+    rds_available(rds, proxy=name, instances=[f"{cluster}-1"])
     yield {"name": name, "cluster": cluster, "secret": secret, "vpc": vpc, "group": group}
     try:
         rds.delete_db_proxy(DBProxyName=name)

@@ -8,6 +8,7 @@ import time
 import pytest
 from conftest import start_emulator
 
+from livestack_emulator import strict
 from livestack_emulator.timing import AWS_MINUTES, Timing
 
 # 2 AWS minutes of a NAT gateway at 0.5 s per minute: pending for one second.
@@ -58,7 +59,9 @@ def test_aurora_cluster_is_creating_then_available(timed_emulator):
 
 
 def test_timing_is_off_unless_asked_and_rejects_unknown_kinds():
-    assert Timing(None).seconds("proxy") == 0
+    assert Timing(None).seconds("nat_gateway") == 0
+    # Strict mode keeps its own windows with timing off (a new proxy creating a second by default).
+    assert Timing(None).seconds("proxy") == strict.current.seconds("proxy")
     assert Timing("realistic").seconds("proxy") == AWS_MINUTES["proxy"]
     assert Timing('{"scale": 2, "proxy": 3}').seconds("proxy") == 6
     with pytest.raises(ValueError, match="unknown timing kinds"):

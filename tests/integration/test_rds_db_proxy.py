@@ -43,6 +43,7 @@ def database(emulator):
         MasterUsername="admin",
         MasterUserPassword="password1",
         DBSubnetGroupName="proxy-it",
+        ServerlessV2ScalingConfiguration={"MinCapacity": 0.5, "MaxCapacity": 2},
     )
     rds.create_db_instance(
         DBInstanceIdentifier=f"{cluster}-1",

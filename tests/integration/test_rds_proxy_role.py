@@ -88,6 +88,7 @@ def stage_facts(emulator):
         DBSubnetGroupName=STAGE,
         VpcSecurityGroupIds=[groups["database"]],
         EnableIAMDatabaseAuthentication=True,
+        ServerlessV2ScalingConfiguration={"MinCapacity": 0.5, "MaxCapacity": 2},
         Tags=OWNED,
     )["DBCluster"]
     rds.create_db_instance(

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from conftest import create_function
+from conftest import create_function, rds_available
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = ROOT / "roles" / "dev_relay" / "files"
@@ -287,6 +287,7 @@ def deploy_database(emulator, prefix: str, user: str = "relayuser", name: str = 
         MasterUsername="admin",
         MasterUserPassword=password,
         EnableIAMDatabaseAuthentication=True,
+        ServerlessV2ScalingConfiguration={"MinCapacity": 0.5, "MaxCapacity": 2},
     )["DBCluster"]
     rds.create_db_instance(
         DBInstanceIdentifier=f"{prefix}-aurora-1",
@@ -334,6 +335,7 @@ def deploy_database(emulator, prefix: str, user: str = "relayuser", name: str = 
         VpcSubnetIds=subnets,
         RequireTLS=True,
     )["DBProxy"]
+    rds_available(rds, proxy=f"{prefix}-proxy", instances=[f"{prefix}-aurora-1"])
     rds.modify_db_proxy(DBProxyName=f"{prefix}-proxy", DefaultAuthScheme="IAM_AUTH")
     rds.register_db_proxy_targets(DBProxyName=f"{prefix}-proxy", DBClusterIdentifiers=[f"{prefix}-aurora"])
     resource_id = proxy["DBProxyArn"].split(":")[-1]

@@ -106,6 +106,7 @@ def main() -> None:
                 MasterUsername="admin",
                 MasterUserPassword="password1",
                 EnableIAMDatabaseAuthentication=True,
+                ServerlessV2ScalingConfiguration={"MinCapacity": 0.5, "MaxCapacity": 2},
             )
             rds.create_db_instance(
                 DBInstanceIdentifier=f"{name}-1",
@@ -139,6 +140,12 @@ def main() -> None:
             VpcSubnetIds=subnets,
             RequireTLS=True,
         )["DBProxy"]["Endpoint"]
+        # As on AWS (and in strict mode): the proxy and the writer must be available before registering.
+        rds.get_waiter("db_instance_available").wait(
+            DBInstanceIdentifier="latency-first-1", WaiterConfig={"Delay": 0.2, "MaxAttempts": 300}
+        )
+        while rds.describe_db_proxies(DBProxyName="latency")["DBProxies"][0]["Status"] != "available":
+            time.sleep(0.2)
         rds.register_db_proxy_targets(DBProxyName="latency", DBClusterIdentifiers=["latency-first"])
         tls = {"ca": health["ca_bundle"], "check_hostname": True}
 

@@ -6,6 +6,14 @@ leaves ``DBSubnetGroup`` out for an instance created without ``DBSubnetGroupName
 CreateDBInstance of a cluster member normally is, and amazon.aws's rds_instance then fails with
 KeyError 'DBSubnetGroup' on every run after the first. This extension lets the instance inherit
 the group of its cluster when none is given.
+
+In strict mode (``strict.py``) it also refuses, as AWS does, a ``db.serverless`` instance in a cluster
+that has no ``ServerlessV2ScalingConfiguration`` yet: ``InvalidDBClusterStateFault`` "Set the Serverless v2
+scaling configuration on the parent DB cluster before creating a Serverless v2 DB instance." (the fault is in
+botocore's CreateDBInstance error list; the message as AWS answered it in cloudposse/terraform-aws-rds-cluster
+PR #181 and aws-cloudformation/cloudformation-coverage-roadmap issue #1389; the CloudFormation reference of
+AWS::RDS::DBCluster ServerlessV2ScalingConfiguration: "you must set this attribute before you add a DB
+instance that uses the db.serverless DB instance class").
 """
 
 from __future__ import annotations
@@ -13,8 +21,14 @@ from __future__ import annotations
 from typing import Any
 
 from moto.rds import models as rds_models
+from moto.rds.exceptions import InvalidDBClusterStateFault
 
+from .. import strict
 from . import Registry
+
+SCALING_FIRST = (
+    "Set the Serverless v2 scaling configuration on the parent DB cluster before creating a Serverless v2 DB instance."
+)
 
 
 def register(registry: Registry) -> None:
@@ -25,6 +39,13 @@ def register(registry: Registry) -> None:
 
     def create_db_instance(self: Any, db_kwargs: dict[str, Any]) -> Any:
         cluster = self.clusters.get(db_kwargs.get("db_cluster_identifier") or "")
+        if (
+            strict.current.enabled
+            and cluster is not None
+            and db_kwargs.get("db_instance_class") == "db.serverless"
+            and not getattr(cluster, "serverless_v2_scaling_configuration", None)
+        ):
+            raise InvalidDBClusterStateFault(SCALING_FIRST)
         group = getattr(cluster, "db_subnet_group", None) if cluster is not None else None
         if group and not db_kwargs.get("db_subnet_group_name") and group in self.subnet_groups:
             db_kwargs = {**db_kwargs, "db_subnet_group_name": group}

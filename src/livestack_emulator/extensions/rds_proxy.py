@@ -14,6 +14,24 @@ Following the botocore model (rds 2014-10-31):
   5432 for every engine, registered the same target twice and answered 500 for an unknown cluster.
 - ``DeregisterDBProxyTargets``, ``DescribeDBProxyTargets``, ``DeleteDBProxy``: the documented
   faults for an unknown proxy, target group or target instead of a 500.
+
+In strict mode (``strict.py``), the state preconditions of AWS, which moto does not check:
+
+- ModifyDBProxy, ModifyDBProxyTargetGroup, RegisterDBProxyTargets and DeregisterDBProxyTargets of a proxy that
+  is not ``available`` (``creating`` for the ``proxy`` window after CreateDBProxy) answer
+  ``InvalidDBProxyStateFault``: the fault in botocore's error list of each (rds 2014-10-31), its message the
+  model's description of the fault (AWS's own text is not documented). Terraform waits for ``available``
+  after CreateDBProxy and ModifyDBProxy before anything else (internal/service/rds/proxy.go
+  waitDBProxyCreated, waitDBProxyUpdated).
+- RegisterDBProxyTargets of an instance, or of a cluster with a member, that is ``creating`` (the
+  ``serverless_instance`` window after CreateDBInstance) answers ``InvalidDBInstanceState`` (the wire code of
+  botocore's InvalidDBInstanceStateFault) "DB Instance <id> is in an unsupported state - CREATING, needs to
+  be in [AVAILABLE, MODIFYING, BACKING_UP]", AWS's message as quoted in terraform-provider-aws PR #19096,
+  which made internal/service/rds/proxy_target.go retry it for 5 minutes. (A 2024 report, aws-cdk issue
+  #31304, shows CREATING among the accepted states and CONFIGURING_ENHANCED_MONITORING refused: the accepted
+  list changes; this models the stricter one.) Of a cluster outside those states (``creating``) it answers
+  ``InvalidDBClusterStateFault`` (botocore's error list; message the model's description of the fault; which
+  cluster states AWS accepts is not documented).
 """
 
 from __future__ import annotations
@@ -33,10 +51,13 @@ from moto.rds.exceptions import (
 from moto.rds.models import DBProxy, DBProxyTarget, DBProxyTargetGroup, RDSBackend, rds_backends
 from werkzeug.wrappers import Response
 
+from .. import strict
 from ..moto_wire import parse_query, query_result
 from . import Call, Registry
 
 SERVICE = "rds"
+# The states in which RegisterDBProxyTargets accepts an instance (AWS's message, terraform-provider-aws #19096).
+TARGET_STATES = ("available", "modifying", "backing-up")
 
 
 class TargetGroupNotFound(RDSClientError):
@@ -52,6 +73,39 @@ class TargetAlreadyRegistered(RDSClientError):
 class TargetNotFound(RDSClientError):
     def __init__(self, resource: str) -> None:
         super().__init__("DBProxyTargetNotFoundFault", f"{resource} is not registered with the proxy.")
+
+
+class InvalidProxyState(RDSClientError):
+    def __init__(self) -> None:
+        # The model's description of InvalidDBProxyStateFault (botocore rds 2014-10-31).
+        super().__init__(
+            "InvalidDBProxyStateFault", "The requested operation can't be performed while the proxy is in this state."
+        )
+
+
+def _require_available(proxy: DBProxy) -> DBProxy:
+    """Strict mode: AWS changes a proxy only when it is available."""
+    if strict.current.enabled and proxy.status != "available":
+        raise InvalidProxyState()
+    return proxy
+
+
+def _require_registrable(cluster: Any | None, instances: list[Any]) -> None:
+    """Strict mode: RegisterDBProxyTargets takes a cluster and instances in TARGET_STATES."""
+    if not strict.current.enabled:
+        return
+    if cluster is not None and cluster.status not in TARGET_STATES:
+        raise RDSClientError(
+            "InvalidDBClusterStateFault",
+            "The requested operation can't be performed while the cluster is in this state.",
+        )
+    for instance in instances:
+        if instance.status not in TARGET_STATES:
+            raise RDSClientError(
+                "InvalidDBInstanceState",
+                f"DB Instance {instance.db_instance_identifier} is in an unsupported state - "
+                f"{instance.status.upper().replace('-', '_')}, needs to be in [AVAILABLE, MODIFYING, BACKING_UP]",
+            )
 
 
 def _backend(call: Call) -> RDSBackend:
@@ -114,7 +168,7 @@ def modify_db_proxy(call: Call) -> Response:
 
     def work() -> dict[str, Any]:
         backend = _backend(call)
-        proxy = _proxy(backend, params.get("DBProxyName"))
+        proxy = _require_available(_proxy(backend, params.get("DBProxyName")))
         new_name = params.get("NewDBProxyName")
         if new_name and new_name != proxy.db_proxy_name:
             backend._validate_db_identifier(new_name)
@@ -153,7 +207,7 @@ def modify_db_proxy_target_group(call: Call) -> Response:
     params = parse_query(SERVICE, call)
 
     def work() -> dict[str, Any]:
-        proxy = _proxy(_backend(call), params.get("DBProxyName"))
+        proxy = _require_available(_proxy(_backend(call), params.get("DBProxyName")))
         group = _target_group(proxy, params.get("TargetGroupName"))
         config = params.get("ConnectionPoolConfig") or {}
         max_connections = int(config.get("MaxConnectionsPercent", group.max_connections))
@@ -215,7 +269,7 @@ def register_db_proxy_targets(call: Call) -> Response:
 
     def work() -> dict[str, Any]:
         backend = _backend(call)
-        proxy = _proxy(backend, params.get("DBProxyName"))
+        proxy = _require_available(_proxy(backend, params.get("DBProxyName")))
         group = _target_group(proxy, params.get("TargetGroupName"))
         new: list[DBProxyTarget] = []
         for cluster_id in params.get("DBClusterIdentifiers") or []:
@@ -224,6 +278,7 @@ def register_db_proxy_targets(call: Call) -> Response:
                 raise DBClusterNotFoundError(cluster_id)
             if _registered(group, cluster_id, "TRACKED_CLUSTER"):
                 raise TargetAlreadyRegistered(cluster_id)
+            _require_registrable(cluster, list(cluster.members))
             new.append(_target(backend, cluster_id, cluster.endpoint, "TRACKED_CLUSTER", port=cluster.port))
             for member in cluster.members:
                 new.append(
@@ -244,6 +299,7 @@ def register_db_proxy_targets(call: Call) -> Response:
                 raise DBInstanceNotFoundError(instance_id)
             if _registered(group, instance_id, "RDS_INSTANCE"):
                 raise TargetAlreadyRegistered(instance_id)
+            _require_registrable(None, [instance])
             new.append(
                 _target(
                     backend,
@@ -265,7 +321,7 @@ def deregister_db_proxy_targets(call: Call) -> Response:
     params = parse_query(SERVICE, call)
 
     def work() -> dict[str, Any]:
-        proxy = _proxy(_backend(call), params.get("DBProxyName"))
+        proxy = _require_available(_proxy(_backend(call), params.get("DBProxyName")))
         group = _target_group(proxy, params.get("TargetGroupName"))
         clusters = list(params.get("DBClusterIdentifiers") or [])
         instances = list(params.get("DBInstanceIdentifiers") or [])

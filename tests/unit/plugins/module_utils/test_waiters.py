@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.livestack.aws.plugins.module_utils.waiters import WaitFailed, wait_for
+from ansible_collections.livestack.aws.plugins.module_utils.waiters import WaitFailed, retry_while, wait_for
 
 
 class FakeClock:
@@ -80,3 +80,57 @@ def test_first_delay_doubles_up_to_the_delay():
         clock=clock.time,
     )
     assert slept == [1, 2, 4, 8, 10, 10]
+
+
+class NotReady(Exception):
+    pass
+
+
+def attempts(*outcomes):
+    """An attempt that raises or returns each outcome in turn; the calls it got."""
+    calls = []
+
+    def attempt():
+        outcome = outcomes[len(calls)]
+        calls.append(outcome)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    return attempt, calls
+
+
+def test_retry_while_retries_the_accepted_errors_until_the_call_succeeds():
+    clock = FakeClock()
+    attempt, calls = attempts(NotReady("CREATING"), NotReady("CREATING"), "registered")
+    result = retry_while(
+        attempt,
+        (NotReady,),
+        lambda e: "CREATING" in str(e),
+        delay=5,
+        first_delay=1,
+        sleep=clock.sleep,
+        clock=clock.time,
+    )
+    assert result == "registered"
+    assert len(calls) == 3
+    assert clock.now == 3  # 1 then 2: the first delay doubles
+
+
+def test_retry_while_raises_other_errors_at_once():
+    clock = FakeClock()
+    attempt, calls = attempts(NotReady("DBProxyNotFoundFault"), "never")
+    with pytest.raises(NotReady, match="DBProxyNotFoundFault"):
+        retry_while(attempt, (NotReady,), lambda e: "CREATING" in str(e), sleep=clock.sleep, clock=clock.time)
+    attempt, calls = attempts(KeyError("other"), "never")
+    with pytest.raises(KeyError):
+        retry_while(attempt, (NotReady,), lambda e: True, sleep=clock.sleep, clock=clock.time)
+    assert (len(calls), clock.now) == (1, 0)
+
+
+def test_retry_while_gives_up_after_the_timeout_with_the_last_error():
+    clock = FakeClock()
+    attempt, calls = attempts(*[NotReady(f"CREATING {n}") for n in range(10)])
+    with pytest.raises(NotReady, match="CREATING 6"):
+        retry_while(attempt, (NotReady,), lambda e: True, timeout=30, delay=5, sleep=clock.sleep, clock=clock.time)
+    assert clock.now == 30
