@@ -67,8 +67,11 @@ sanity: setup
 pytest: setup
 	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=15 tests/ || [ $$? -eq 5 ]
 
+# The whole stack's life (check mode, converge, rerun, posture, the API, teardown); the fault-injected converge
+# and the posture breakages stay in the current release's leg.
 pytest-prev: setup
-	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder tests/unit tests/integration/test_stack.py
+	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder tests/unit tests/integration/test_stack.py \
+		-k "not faulted and not behind_ansibles_back"
 
 bench: setup
 	$(BIN)/python tests/tools/bench.py

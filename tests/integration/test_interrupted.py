@@ -22,7 +22,7 @@ from test_stack import EXPECTED
 
 pytestmark = pytest.mark.long
 STAGE = "interrupted"
-STEP = 6  # mutating requests per interrupted run: a whole-stack converge makes about 75
+STEP = 12  # mutating requests per interrupted run: a whole-stack converge makes about 85
 
 
 def converge_until_tripped(emulator) -> dict | None:
@@ -56,7 +56,7 @@ def test_interrupted_converges_leave_no_duplicates(emulator, run_playbook):
         points.append(f"{tripped['service']}:{tripped['action']}")
         assert len(points) < 40, f"the converge never finished: {points}"
     print(f"interruption points survived: {len(points)}: {points}")
-    assert len(points) >= 10
+    assert len(points) >= 5
     assert by_kind(stage_resources(emulator, STAGE)) == EXPECTED
 
     emulator.clear_requests()
