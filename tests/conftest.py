@@ -188,6 +188,12 @@ def ansible_playbook(playbook: str, *args: str, stage: str, extra_vars: dict | N
     return PlaybookRun(result.returncode, result.stdout + result.stderr)
 
 
+def retried(output: str, task: str) -> bool:
+    """Whether a playbook's output shows ``task`` retried by ``until``; ansible-core 2.21 names the task's role
+    before it ("FAILED - RETRYING: [localhost]: livestack.aws.dev_relay : Deploy ..."), 2.20 does not."""
+    return re.search(rf"FAILED - RETRYING: \[localhost\]: (?:\S+ : )?{re.escape(task)}", output) is not None
+
+
 def playbook_command(
     playbook: str, *args: str, stage: str, extra_vars: dict | None, port: int
 ) -> tuple[list[str], dict[str, str]]:

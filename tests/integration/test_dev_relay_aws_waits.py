@@ -11,7 +11,7 @@ import time
 import zipfile
 
 import pytest
-from conftest import ansible_playbook, create_function, start_emulator
+from conftest import ansible_playbook, create_function, retried, start_emulator
 
 pytestmark = [pytest.mark.playbook, pytest.mark.long]
 STAGE = "awswaits"
@@ -48,10 +48,6 @@ def run(emulator, playbook: str, *args: str):
     result = ansible_playbook(playbook, *args, stage=STAGE, port=emulator.port)
     assert result.rc == 0, result.output[-4000:]
     return result.output
-
-
-def retried(output: str, task: str) -> bool:
-    return f"FAILED - RETRYING: [localhost]: {task}" in output
 
 
 def handler_zip() -> bytes:

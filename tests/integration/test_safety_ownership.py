@@ -276,7 +276,7 @@ def test_the_lock_is_released_when_the_converge_fails(emulator, converged):
     """A refusal that only the role can make (the existing cluster's master user is fixed at creation), so after the
     lock: a bad input is refused before it (site.yml's pre-phase), which takes no lock."""
     emulator.clear_requests()
-    result = run(emulator, "site.yml", "--tags", "aurora", aurora_master_username="someone_else")
+    result = run(emulator, "site.yml", "--tags", "aurora", aurora_master_username="someoneelse")
     assert result.rc != 0 and "aurora_master_username" in result.output, result.output
     assert emulator.requests()["mutating"] == 0
     assert emulator.requests()["stage_lock"] >= 2  # taken, then released by the always section
