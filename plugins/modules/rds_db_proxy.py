@@ -158,8 +158,18 @@ options:
   wait_for_targets:
     description:
       - After registering targets, wait (up to O(wait_timeout)) until every target reports C(AVAILABLE).
+      - A target that reports C(UNAVAILABLE) with the reason C(AUTH_FAILURE) for longer than
+        O(iam_propagation_timeout) fails the task, naming the target, the reason, the proxy's role and what to
+        check on it.
     type: bool
     default: false
+  iam_propagation_timeout:
+    description:
+      - With O(wait_for_targets), how many seconds in a row the targets may report C(AUTH_FAILURE) while IAM
+        propagates a new role, or a change of its policies, before the task fails. AWS accepts a proxy whose
+        role is not usable yet and reports its targets C(UNAVAILABLE), C(AUTH_FAILURE) until it is.
+    type: int
+    default: 300
   replace:
     description:
       - Delete and recreate the proxy when O(engine_family) or O(vpc_subnet_ids) differ from the proxy's.
@@ -179,6 +189,11 @@ notes:
     (up to O(wait_timeout), whatever O(wait) says) until the proxy is C(available), since AWS refuses changes to
     a proxy that is being created or modified (C(InvalidDBProxyStateFault)), for example when a run finds the
     proxy an interrupted run created.
+  - AWS accepts a proxy whose IAM role it cannot use yet (a new role, or policies just changed, which IAM
+    propagates in seconds to minutes) and reports its targets C(UNAVAILABLE) with the reason C(AUTH_FAILURE)
+    until it can. O(wait_for_targets) waits that out for up to O(iam_propagation_timeout) seconds, and beyond
+    that takes the role for wrong (trust policy, C(rds-db:connect), C(secretsmanager:GetSecretValue),
+    C(kms:Decrypt)).
   - AWS refuses to register a cluster whose instances are still being created (C(InvalidDBInstanceState),
     C(InvalidDBClusterStateFault)); the module retries C(RegisterDBProxyTargets) on those faults for up to
     O(wait_timeout) seconds, as the Terraform AWS provider does, so that the proxy can be created while the
@@ -383,13 +398,18 @@ class ProxyManager:
             f"RDS proxy {self.name} to be deleted",
         )
 
-    def wait_targets(self) -> None:
-        self._wait(
-            lambda: api.describe_targets(self.client, self.name),
-            transform.targets_available,
-            None,
-            f"the targets of RDS proxy {self.name} to become available",
-        )
+    def wait_targets(self, role_arn: str) -> None:
+        try:
+            transform.wait_for_targets(
+                lambda: api.describe_targets(self.client, self.name),
+                self.name,
+                role_arn,
+                timeout=self.params["wait_timeout"],
+                iam_propagation_timeout=self.params["iam_propagation_timeout"],
+                delay=POLL_DELAY,
+            )
+        except WaitFailed as error:
+            self.module.fail_json(msg=str(error), last_state=error.last)
 
     def _wait(self, describe, ready, failed, what: str) -> Any:
         try:
@@ -512,7 +532,7 @@ class ProxyManager:
             if self.params["wait"]:
                 self.wait_available()
         if self.params["wait_for_targets"] and not self.module.check_mode and any(desired["targets"].values()):
-            self.wait_targets()
+            self.wait_targets(desired["role_arn"])
 
         after_found = found if self.module.check_mode else self.read()
         after = desired if self.module.check_mode else self.state(after_found)
@@ -587,6 +607,7 @@ def main() -> None:
             ),
         ),
         wait_for_targets=dict(type="bool", default=False),
+        iam_propagation_timeout=dict(type="int", default=300),
         replace=dict(type="bool", default=False),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),

@@ -26,7 +26,8 @@ ENVIRONMENT = "LIVESTACK_EMULATOR_STRICT"
 # Wall seconds a transitional state lasts at least in strict mode.
 SECONDS = {
     "client_vpn_endpoint_deletion": 2.0,
-    # extensions/lambda_strict.py: IAM propagation, Lambda states, VPC functions' network interfaces.
+    # extensions/iam_propagation.py (Lambda and RDS Proxy), extensions/lambda_strict.py: Lambda states, VPC
+    # functions' network interfaces.
     "iam_propagation": 3.0,
     "lambda_pending": 1.0,
     "lambda_pending_vpc": 3.0,
@@ -75,6 +76,12 @@ BEHAVIOURS = {
         "UpdateFunctionConfiguration answer InvalidParameterValueException 'The role defined for the function cannot "
         "be assumed by Lambda.', for a VPC function 'The provided execution role does not have permissions to call "
         "CreateNetworkInterface on EC2' (terraform-provider-aws internal/service/lambda/function.go retryFunctionOp)"
+    ),
+    "rds_proxy_iam_propagation": (
+        "a proxy whose role was created or whose policies changed within iam_propagation seconds: CreateDBProxy and "
+        "RegisterDBProxyTargets succeed, DescribeDBProxyTargets reports its targets UNAVAILABLE, AUTH_FAILURE 'Proxy "
+        "does not have any registered credentials' until the window has passed (RDS User Guide, 'Troubleshooting for "
+        "RDS Proxy'; botocore rds TargetHealthReason; no IAM fault in CreateDBProxy's error list)"
     ),
     "lambda_states": (
         "a new function is Pending (lambda_pending, lambda_pending_vpc) then Active; an update leaves LastUpdateStatus "

@@ -11,6 +11,8 @@ Options left unset (``None``) keep the current value, so the comparison only loo
 from __future__ import annotations
 
 import copy
+import time
+from collections.abc import Callable
 from typing import Any
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
@@ -19,6 +21,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     boto3_tag_list_to_ansible_dict,
     compare_aws_tags,
 )
+
+from ..waiters import WaitFailed, wait_for
 
 # What ModifyDBProxy cannot change: a different value means a new proxy (new endpoint, new resource id).
 REPLACEMENT_ONLY = ("engine_family", "vpc_subnet_ids")
@@ -258,3 +262,64 @@ def targets_available(targets: list[dict[str, Any]]) -> bool:
     """Every target that reports a health state reports AVAILABLE (and there is at least one)."""
     states = [t["TargetHealth"].get("State") for t in targets if t.get("TargetHealth")]
     return bool(states) and all(state == "AVAILABLE" for state in states)
+
+
+# A target's TargetHealth while the proxy cannot use its IAM role: the role is new or its policies just changed and
+# IAM has not propagated yet (a while), or its trust or policies are wrong (for good). AWS accepts CreateDBProxy with
+# any role and tells only here (RDS User Guide, "Troubleshooting for RDS Proxy": "Proxy does not have any registered
+# credentials" when "the IAM role to access the proxy secret from Secrets Manager" is not valid).
+ROLE_REASON = "AUTH_FAILURE"
+
+
+def _health(target: dict[str, Any]) -> str:
+    health = target.get("TargetHealth") or {}
+    described = " ".join(str(health[key]) for key in ("State", "Reason") if health.get(key))
+    if health.get("Description"):
+        described += f" ({health['Description']})"
+    return f"{target.get('RdsResourceId')} {described}"
+
+
+def wait_for_targets(
+    describe: Callable[[], list[dict[str, Any]]],
+    proxy: str,
+    role_arn: str,
+    timeout: int,
+    iam_propagation_timeout: int,
+    delay: float = 5,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> list[dict[str, Any]]:
+    """Poll the proxy's targets (``describe()``) until every one is AVAILABLE, for at most ``timeout`` seconds;
+    while some report AUTH_FAILURE, for at most ``iam_propagation_timeout`` seconds in a row (IAM propagating the
+    role), after which the role is taken for wrong. Raises WaitFailed with what to check."""
+    watch: dict[str, Any] = {"since": None, "failed": False}  # since when AUTH_FAILURE, in a row; the wait failed
+
+    def role_not_effective(targets: list[dict[str, Any]]) -> str | None:
+        failing = [t for t in targets if (t.get("TargetHealth") or {}).get("Reason") == ROLE_REASON]
+        if not failing:
+            watch["since"] = None
+            return None
+        if watch["since"] is None:
+            watch["since"] = clock()
+        lasted = clock() - watch["since"]
+        if lasted < iam_propagation_timeout:
+            return None
+        watch["failed"] = True
+        return (
+            f"{'; '.join(_health(t) for t in failing)} for {lasted:.0f}s, longer than IAM takes to propagate"
+            f" (iam_propagation_timeout {iam_propagation_timeout}s): RDS proxy {proxy} cannot authenticate with its"
+            f" IAM role {role_arn}. Check that the role's trust policy lets rds.amazonaws.com assume it, and that its"
+            " policy allows rds-db:connect as the database users (end-to-end IAM), or secretsmanager:GetSecretValue"
+            " on the secrets and kms:Decrypt on their key"
+        )
+
+    what = f"the targets of RDS proxy {proxy}"
+    try:
+        return wait_for(
+            describe, targets_available, role_not_effective, timeout, delay, what, sleep, clock, first_delay=1
+        )
+    except WaitFailed as error:
+        if watch["failed"]:
+            raise
+        health = "; ".join(_health(t) for t in error.last or []) or "no target registered"
+        raise WaitFailed(f"{error}: {health}", error.last) from error

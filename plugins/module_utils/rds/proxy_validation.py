@@ -50,6 +50,8 @@ def check_settings(params: dict[str, Any]) -> list[str]:
         errors.append(f"role_arn '{params['role_arn']}' must be an IAM role ARN (arn:aws:iam::<account>:role/...)")
     errors += check_auth(params.get("auth"), params.get("engine_family") or "MYSQL")
     errors += check_pool(params.get("connection_pool"))
+    if (params.get("iam_propagation_timeout") or 0) < 0:
+        errors.append(f"iam_propagation_timeout {params['iam_propagation_timeout']} must be 0 or more seconds")
     subnets = params.get("vpc_subnet_ids")
     if subnets is not None and len(set(subnets)) < 2:
         errors.append(f"vpc_subnet_ids {subnets} must name at least two subnets, in two availability zones")

@@ -5,12 +5,13 @@ gives a VPC function no network interface. AWS does none of this; in strict mode
 does what AWS does, each window a strict window (``strict.SECONDS``):
 
 - IAM propagation (``iam_propagation``): a role created, or whose policies changed, less than the window ago
-  is not yet seen by Lambda. CreateFunction and UpdateFunctionConfiguration answer
-  ``InvalidParameterValueException`` "The role defined for the function cannot be assumed by Lambda." for a
-  new role, and for a VPC function whose role's policies just changed "The provided execution role does not
-  have permissions to call CreateNetworkInterface on EC2". Terraform retries both messages for minutes
-  (terraform-provider-aws internal/service/lambda/function.go, retryFunctionOp with
-  propagationTimeout); the messages are AWS's own (CreateFunction errors seen by Terraform's users).
+  is not yet seen by Lambda (``iam_propagation.py`` records those times). CreateFunction and
+  UpdateFunctionConfiguration answer ``InvalidParameterValueException`` "The role defined for the function
+  cannot be assumed by Lambda." for a new role, and for a VPC function whose role's policies just changed
+  "The provided execution role does not have permissions to call CreateNetworkInterface on EC2". Terraform
+  retries both messages for minutes (terraform-provider-aws internal/service/lambda/function.go,
+  retryFunctionOp with propagationTimeout); the messages are AWS's own (CreateFunction errors seen by
+  Terraform's users).
 - Function states (``lambda_pending``, ``lambda_pending_vpc``, ``lambda_update``): a new function is
   ``Pending`` (``StateReasonCode`` ``Creating``; a VPC one longer, while its interfaces are made) then
   ``Active``; UpdateFunctionCode and UpdateFunctionConfiguration leave ``LastUpdateStatus`` ``InProgress``
@@ -45,18 +46,16 @@ from moto.ec2.exceptions import DependencyViolationError
 from moto.ec2.models import ec2_backends
 from moto.ec2.models.security_groups import SecurityGroupBackend
 from moto.ec2.models.subnets import SubnetBackend
-from moto.iam.models import IAMBackend, iam_backends
+from moto.iam.models import iam_backends
 
 from .. import strict
 from . import Registry
+from .iam_propagation import created_recently, policies_changed_recently, role_name
 
 _PATCHED = "_livestack_lambda_strict_patched"
 ROLE_NOT_ASSUMABLE = "The role defined for the function cannot be assumed by Lambda."
 NO_ENI_PERMISSION = "The provided execution role does not have permissions to call CreateNetworkInterface on EC2"
 _LOCK = threading.Lock()
-# (account, role name) -> monotonic time of the role's creation / of its last policy change.
-_ROLE_CREATED: dict[tuple[str, str], float] = {}
-_ROLE_POLICIES: dict[tuple[str, str], float] = {}
 
 
 class ResourceConflictException(LambdaClientError):
@@ -71,31 +70,22 @@ class _Interfaces:
 
     def __init__(self, fn: LambdaFunction, ids: list[str]) -> None:
         self.account_id, self.region, self.partition = fn.account_id, fn.region, fn.partition
-        self.role, self.ids = _role_name(fn.role), ids
+        self.role, self.ids = role_name(fn.role), ids
         self.due = time.monotonic() + strict.current.seconds("lambda_eni_deletion")
 
 
 _DELETED: list[_Interfaces] = []
 
 
-def _role_name(role_arn: str) -> str:
-    return role_arn.rsplit("/", 1)[-1]
-
-
 def _role_exists(account_id: str, partition: str, name: str) -> bool:
     return any(role.name == name for role in iam_backends[account_id][partition].roles.values())
 
 
-def _recent(table: dict[tuple[str, str], float], account_id: str, role_arn: str) -> bool:
-    since = table.get((account_id, _role_name(role_arn)))
-    return since is not None and time.monotonic() - since < strict.current.seconds("iam_propagation")
-
-
 def check_role(account_id: str, role_arn: str, vpc: bool) -> None:
     """Refuse a role that Lambda cannot see yet, as AWS does during IAM propagation."""
-    if _recent(_ROLE_CREATED, account_id, role_arn):
+    if created_recently(account_id, role_arn):
         raise LambdaClientError("InvalidParameterValueException", ROLE_NOT_ASSUMABLE)
-    if vpc and _recent(_ROLE_POLICIES, account_id, role_arn):
+    if vpc and policies_changed_recently(account_id, role_arn):
         raise LambdaClientError("InvalidParameterValueException", NO_ENI_PERMISSION)
 
 
@@ -163,7 +153,7 @@ def _in_use(backend: Any, attribute: str, value: str) -> list[str]:
 
 
 def register(registry: Registry) -> None:
-    registry.on_reset(lambda: (_ROLE_CREATED.clear(), _ROLE_POLICIES.clear(), _DELETED.clear()))
+    registry.on_reset(_DELETED.clear)
 
     @registry.action("ec2", "DescribeNetworkInterfaces")
     def describe_network_interfaces(call: Any) -> None:
@@ -171,32 +161,9 @@ def register(registry: Registry) -> None:
 
     if getattr(LambdaBackend, _PATCHED, False):
         return
-    _patch_iam()
     _patch_lambda()
     _patch_ec2()
     setattr(LambdaBackend, _PATCHED, True)
-
-
-def _patch_iam() -> None:
-    def noting(table: dict[tuple[str, str], float], original: Any, name_of: Any) -> Any:
-        def patched(self: IAMBackend, *args: Any, **kwargs: Any) -> Any:
-            result = original(self, *args, **kwargs)
-            table[(self.account_id, name_of(*args, **kwargs))] = time.monotonic()
-            return result
-
-        return patched
-
-    IAMBackend.create_role = noting(_ROLE_CREATED, IAMBackend.create_role, lambda role_name, *_, **__: role_name)
-    for name in ("put_role_policy", "delete_role_policy", "update_assume_role_policy"):
-        setattr(
-            IAMBackend, name, noting(_ROLE_POLICIES, getattr(IAMBackend, name), lambda role_name, *_, **__: role_name)
-        )
-    for name in ("attach_role_policy", "detach_role_policy"):
-        setattr(
-            IAMBackend,
-            name,
-            noting(_ROLE_POLICIES, getattr(IAMBackend, name), lambda policy_arn, role_name, *_, **__: role_name),
-        )
 
 
 def _patch_lambda() -> None:

@@ -32,6 +32,22 @@ In strict mode (``strict.py``), the state preconditions of AWS, which moto does 
   list changes; this models the stricter one.) Of a cluster outside those states (``creating``) it answers
   ``InvalidDBClusterStateFault`` (botocore's error list; message the model's description of the fault; which
   cluster states AWS accepts is not documented).
+
+And the proxy's IAM role, within the ``iam_propagation`` window after the role was created or its policies changed
+(``iam_propagation.py``): AWS accepts CreateDBProxy, ModifyDBProxy and RegisterDBProxyTargets at once (their error
+lists in botocore name no IAM fault: CreateDBProxy has only InvalidSubnet, DBProxyAlreadyExistsFault and
+DBProxyQuotaExceededFault; terraform-provider-aws internal/service/rds/proxy.go and proxy_target.go retry none of
+them for IAM, unlike Lambda's retryFunctionOp), uses the role later, when the proxy connects to its targets, and
+reports what failed in DescribeDBProxyTargets: ``TargetHealth`` ``State`` ``UNAVAILABLE``, ``Reason``
+``AUTH_FAILURE`` (botocore's TargetHealthReason enum: UNREACHABLE, CONNECTION_FAILED, AUTH_FAILURE,
+PENDING_PROXY_CAPACITY, INVALID_REPLICATION_STATE, PROMOTED) and ``Description`` "Proxy does not have any
+registered credentials", the description the RDS User Guide ("Troubleshooting for RDS Proxy", Common issues and
+solutions) gives for a proxy whose "IAM role to access the proxy secret from Secrets Manager" is not valid. The
+proxy's own log then says "Credentials couldn't be retrieved. The IAM role "<arn>" is not authorized to read the
+AWS Secrets Manager secret with the ARN "<arn>"" (aws-cdk issue #28847, a proxy role without kms:Decrypt). The
+guide's lifecycle (registering > unavailable > available) and its advice (read Reason and Description) make this
+a state to wait out, not a refusal: once IAM has propagated the targets become ``AVAILABLE``. The emulator models
+the same for both schemes (the role reads the secret, or, with end-to-end IAM, calls ``rds-db:connect``).
 """
 
 from __future__ import annotations
@@ -54,10 +70,18 @@ from werkzeug.wrappers import Response
 from .. import strict
 from ..moto_wire import parse_query, query_result
 from . import Call, Registry
+from .iam_propagation import created_recently, policies_changed_recently
 
 SERVICE = "rds"
 # The states in which RegisterDBProxyTargets accepts an instance (AWS's message, terraform-provider-aws #19096).
 TARGET_STATES = ("available", "modifying", "backing-up")
+# TargetHealth while the proxy's role has not propagated (RDS User Guide, "Troubleshooting for RDS Proxy").
+ROLE_NOT_PROPAGATED = {
+    "State": "UNAVAILABLE",
+    "Reason": "AUTH_FAILURE",
+    "Description": "Proxy does not have any registered credentials",
+}
+_MOTO_TARGET_HEALTH = DBProxyTarget.target_health
 
 
 class TargetGroupNotFound(RDSClientError):
@@ -106,6 +130,16 @@ def _require_registrable(cluster: Any | None, instances: list[Any]) -> None:
                 f"DB Instance {instance.db_instance_identifier} is in an unsupported state - "
                 f"{instance.status.upper().replace('-', '_')}, needs to be in [AVAILABLE, MODIFYING, BACKING_UP]",
             )
+
+
+def _target_health(target: DBProxyTarget) -> dict[str, str]:
+    """Strict mode: a target of a proxy whose role IAM has not propagated yet cannot be authenticated to."""
+    proxy = getattr(target, "_livestack_proxy", None)
+    if proxy is not None and any(
+        recently(proxy.account_id, proxy.role_arn) for recently in (created_recently, policies_changed_recently)
+    ):
+        return dict(ROLE_NOT_PROPAGATED)
+    return _MOTO_TARGET_HEALTH.fget(target)
 
 
 def _backend(call: Call) -> RDSBackend:
@@ -311,6 +345,8 @@ def register_db_proxy_targets(call: Call) -> Response:
                     role="READ_WRITE",
                 )
             )
+        for target in new:
+            target._livestack_proxy = proxy  # its role, as ModifyDBProxy leaves it, decides the target's health
         group.targets.extend(new)
         return {"DBProxyTargets": new}
 
@@ -361,6 +397,7 @@ def _require_proxy(action: str):
 
 def register(registry: Registry) -> None:
     DBProxyTargetGroup.connection_pool_config = property(_connection_pool_config)  # type: ignore[assignment]
+    DBProxyTarget.target_health = property(_target_health)  # type: ignore[assignment]
     registry.action(SERVICE, "CreateDBProxy")(create_db_proxy)
     registry.action(SERVICE, "ModifyDBProxy")(modify_db_proxy)
     registry.action(SERVICE, "ModifyDBProxyTargetGroup")(modify_db_proxy_target_group)

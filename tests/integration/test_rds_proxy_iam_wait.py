@@ -1,0 +1,118 @@
+"""The rds_proxy role against IAM propagation (strict mode, the window made long here): AWS creates the proxy with
+its brand-new role and reports the targets UNAVAILABLE, AUTH_FAILURE until IAM has propagated the role. The role
+waits that out within rds_proxy_iam_propagation_timeout, and past it fails naming the role and the reason.
+
+Fails when the handling is removed: without the budget the first run waits the window out and succeeds."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+from conftest import ansible_playbook, start_emulator
+
+pytestmark = [pytest.mark.playbook]
+STAGE = "proxyiam"
+OWNED = [{"Key": "livestack:project", "Value": "livestack"}, {"Key": "livestack:stage", "Value": STAGE}]
+# Longer than the tasks between the role's creation and the wait for the targets, on a busy machine.
+WINDOWS = {"iam_propagation": 45}
+ROLE = f"arn:aws:iam::123456789012:role/livestack-{STAGE}-proxy"
+
+
+@pytest.fixture(scope="module")
+def slow_iam(tmp_path_factory):
+    os.environ["LIVESTACK_EMULATOR_STRICT"] = json.dumps(WINDOWS)
+    try:
+        process, emulator = start_emulator(tmp_path_factory.mktemp("proxy-iam") / "emulator.log")
+    finally:
+        del os.environ["LIVESTACK_EMULATOR_STRICT"]
+    try:
+        yield emulator
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def stage_facts(emulator) -> dict:
+    """What the network and aurora roles publish, made with boto3: an available cluster with its writer."""
+    ec2, rds = emulator.client("ec2"), emulator.client("rds")
+    vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.42.{i}.0/24", AvailabilityZone=f"us-east-1{zone}")["Subnet"][
+            "SubnetId"
+        ]
+        for i, zone in ((1, "a"), (2, "b"))
+    ]
+    groups = {
+        name: ec2.create_security_group(GroupName=f"{STAGE}-{name}", Description=name, VpcId=vpc)["GroupId"]
+        for name in ("app", "vpn", "database")
+    }
+    secret = emulator.client("secretsmanager").create_secret(Name=f"{STAGE}-db", SecretString="{}")["ARN"]
+    rds.create_db_subnet_group(DBSubnetGroupName=STAGE, DBSubnetGroupDescription="d", SubnetIds=subnets)
+    cluster = rds.create_db_cluster(
+        DBClusterIdentifier=f"livestack-{STAGE}-aurora",
+        Engine="aurora-mysql",
+        MasterUsername="admin",
+        MasterUserPassword="password1",
+        DBSubnetGroupName=STAGE,
+        VpcSecurityGroupIds=[groups["database"]],
+        EnableIAMDatabaseAuthentication=True,
+        ServerlessV2ScalingConfiguration={"MinCapacity": 0.5, "MaxCapacity": 2},
+        Tags=OWNED,
+    )["DBCluster"]
+    rds.create_db_instance(
+        Tags=OWNED,
+        DBInstanceIdentifier=f"livestack-{STAGE}-aurora-1",
+        DBInstanceClass="db.serverless",
+        Engine="aurora-mysql",
+        DBClusterIdentifier=cluster["DBClusterIdentifier"],
+    )
+    return {
+        "network_vpc_id": vpc,
+        "network_private_subnet_ids": subnets,
+        "network_security_group_ids": groups,
+        "aurora_cluster_identifier": cluster["DBClusterIdentifier"],
+        "aurora_cluster_arn": cluster["DBClusterArn"],
+        "aurora_cluster_resource_id": cluster["DbClusterResourceId"],
+        "aurora_endpoint": cluster["Endpoint"],
+        "aurora_port": cluster["Port"],
+        "aurora_secret_arn": secret,
+        "aurora_master_username": "admin",
+        "aurora_kms_key_id": "",
+        "aurora_user_names": ["app"],
+    }
+
+
+def instance_health(emulator) -> dict:
+    targets = emulator.client("rds").describe_db_proxy_targets(DBProxyName=f"livestack-{STAGE}-proxy")["Targets"]
+    return next(t["TargetHealth"] for t in targets if t["Type"] == "RDS_INSTANCE")
+
+
+def test_the_targets_wait_for_iam_to_propagate_the_new_role_within_the_budget(slow_iam, tmp_path):
+    emulator = slow_iam
+    variables = {**stage_facts(emulator), "livestack_outputs_file": str(tmp_path / "outputs.json")}
+
+    # A budget shorter than IAM's propagation: the proxy exists, and the run fails naming the role and the reason.
+    started = time.monotonic()
+    short = ansible_playbook(
+        "site.yml",
+        "--tags",
+        "rds_proxy",
+        stage=STAGE,
+        port=emulator.port,
+        extra_vars={**variables, "rds_proxy_iam_propagation_timeout": 5},
+    )
+    assert short.rc != 0, short.output[-4000:]
+    assert time.monotonic() - started < WINDOWS["iam_propagation"], "failed on the budget, not after the window"
+    assert "AUTH_FAILURE (Proxy does not have any registered credentials)" in short.output, short.output[-4000:]
+    assert f"cannot authenticate with its IAM role {ROLE}" in short.output, short.output[-4000:]
+    assert "iam_propagation_timeout 5s" in short.output
+    assert instance_health(emulator)["Reason"] == "AUTH_FAILURE"
+
+    # The default budget (300 s) outlasts the propagation: the rerun waits it out and converges.
+    again = ansible_playbook("site.yml", "--tags", "rds_proxy", stage=STAGE, port=emulator.port, extra_vars=variables)
+    assert again.rc == 0, again.output[-4000:]
+    assert time.monotonic() - started >= WINDOWS["iam_propagation"]
+    assert instance_health(emulator) == {"State": "AVAILABLE"}
