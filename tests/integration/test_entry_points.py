@@ -1,0 +1,84 @@
+"""The aurora role's later entry points (finish, wait) and rds_proxy's wait alone, in playbooks of their own.
+
+The role converges first with aurora_wait false (role_alone.yml: the secret, the groups, the cluster, nothing more);
+targets/entry_points/entry_points.yml then runs `tasks_from: finish` and `tasks_from: wait` (then `wait` alone) with
+nothing registered by an earlier run: they find the cluster and its secret by name, configure the scaling, create
+the writer, record its endpoint in the secret and converge the users; the second time (with rds_proxy's wait, after
+the proxy's converge without waiting for its targets) they change nothing. The network's and client_vpn's entry
+points alone are in test_user_playbook.py.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+STAGE = "entryalone"
+PLAYBOOK = str(Path(__file__).parent / "targets" / "entry_points" / "entry_points.yml")
+ROLE_ALONE = str(Path(__file__).parent / "role_alone.yml")
+FINISH_AND_WAIT = [["aurora", "finish"], ["aurora", "wait"]]
+CLUSTER = f"livestack-{STAGE}-aurora"
+
+
+@pytest.mark.playbook
+def test_aurora_finish_wait_and_proxy_wait_alone_complete_the_stage_then_change_nothing(emulator, run_playbook):
+    network = run_playbook("site.yml", "--tags", "network", stage=STAGE)
+    assert network.rc == 0, network.output[-5000:]
+    try:
+        started = run_playbook(ROLE_ALONE, stage=STAGE, extra_vars={"livestack_role": "aurora", "aurora_wait": False})
+        assert started.rc == 0, started.output[-5000:]
+        rds = emulator.client("rds")
+        secrets = emulator.client("secretsmanager")
+        assert rds.describe_db_instances(Filters=[{"Name": "db-cluster-id", "Values": [CLUSTER]}])["DBInstances"] == []
+        secret_id = f"livestack-{STAGE}/aurora/master"
+        assert json.loads(secrets.get_secret_value(SecretId=secret_id)["SecretString"])["host"] == ""
+
+        finished = run_playbook(PLAYBOOK, stage=STAGE, extra_vars={"entry_points": FINISH_AND_WAIT})
+        assert finished.rc == 0, finished.output[-5000:]
+        assert finished.recap["changed"] > 0
+        cluster = rds.describe_db_clusters(DBClusterIdentifier=CLUSTER)["DBClusters"][0]
+        assert cluster["ServerlessV2ScalingConfiguration"] == {"MinCapacity": 0.5, "MaxCapacity": 16.0}
+        assert [m["DBInstanceIdentifier"] for m in cluster["DBClusterMembers"]] == [f"{CLUSTER}-1"]
+        assert json.loads(secrets.get_secret_value(SecretId=secret_id)["SecretString"])["host"] == cluster["Endpoint"]
+        users = emulator.client("rds-data").execute_statement(
+            resourceArn=cluster["DBClusterArn"],
+            secretArn=secrets.describe_secret(SecretId=secret_id)["ARN"],
+            sql="SELECT User FROM mysql.user WHERE User = 'livestack'",
+        )
+        assert len(users["records"]) == 1
+
+        proxy = run_playbook(
+            ROLE_ALONE, stage=STAGE, extra_vars={"livestack_role": "rds_proxy", "rds_proxy_wait_for_targets": False}
+        )
+        assert proxy.rc == 0, proxy.output[-5000:]
+
+        emulator.clear_requests()
+        again = run_playbook(
+            PLAYBOOK, stage=STAGE, extra_vars={"entry_points": [*FINISH_AND_WAIT, ["rds_proxy", "wait"]]}
+        )
+        assert again.rc == 0, again.output[-5000:]
+        assert again.recap["changed"] == 0, again.output[-5000:]
+        assert emulator.requests()["mutating"] == 0, emulator.requests(calls=True)
+
+        emulator.clear_requests()
+        waits = [["aurora", "wait"], ["rds_proxy", "wait"]]
+        waited = run_playbook(PLAYBOOK, stage=STAGE, extra_vars={"entry_points": waits})
+        assert waited.rc == 0, waited.output[-5000:]
+        assert waited.recap["changed"] == 0, waited.output[-5000:]
+        requests = emulator.requests(calls=True)
+        assert requests["mutating"] == 0, requests
+        # Nothing to wait for: one describe of the instances, one of the proxy.
+        actions = Counter(call["action"] for call in requests["calls"])
+        assert (actions["DescribeDBInstances"], actions["DescribeDBProxies"]) == (1, 1), actions
+    finally:
+        cleanup = run_playbook(
+            "teardown.yml",
+            "--tags",
+            "network,aurora,rds_proxy",
+            stage=STAGE,
+            extra_vars={"aurora_skip_final_snapshot": True},
+        )
+        assert cleanup.rc == 0, cleanup.output[-5000:]
