@@ -531,10 +531,17 @@ class ProxyManager:
                 self.update(desired, current, found["proxy"]["DBProxyArn"])
             if self.params["wait"]:
                 self.wait_available()
-        if self.params["wait_for_targets"] and not self.module.check_mode and any(desired["targets"].values()):
+        # An unchanged proxy whose targets were all AVAILABLE when read needs neither a wait nor a second read.
+        settled = not self.changed and found is not None and transform.targets_available(found["targets"])
+        if (
+            self.params["wait_for_targets"]
+            and not self.module.check_mode
+            and not settled
+            and any(desired["targets"].values())
+        ):
             self.wait_targets(desired["role_arn"])
 
-        after_found = found if self.module.check_mode else self.read()
+        after_found = found if self.module.check_mode or settled else self.read()
         after = desired if self.module.check_mode else self.state(after_found)
         shown = after_found and not (self.module.check_mode and replacing)
         result = transform.proxy_result(**after_found) if shown else {}
