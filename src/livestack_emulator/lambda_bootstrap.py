@@ -257,9 +257,17 @@ def zygote(control: socket.socket) -> int:
     _preload()
     gc.freeze()  # what the zygote holds is never collected in an environment: no copy-on-write by the collector
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # forked environments are reaped as they exit
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    # The zygote stays single-threaded, so that fork() copies no other thread's locks: it notices an emulator
+    # killed outright between commands (a timed receive) instead of in a watcher thread.
+    parent = os.getppid()
+    control.settimeout(1.0)
     while True:
-        message, channels, _, _ = socket.recv_fds(control, 1 << 20, 1)
+        try:
+            message, channels, _, _ = socket.recv_fds(control, 1 << 20, 1)
+        except TimeoutError:
+            if os.getppid() != parent:
+                return 0
+            continue
         if not message:
             return 0
         pid = os.fork()
