@@ -257,17 +257,9 @@ def zygote(control: socket.socket) -> int:
     _preload()
     gc.freeze()  # what the zygote holds is never collected in an environment: no copy-on-write by the collector
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # forked environments are reaped as they exit
-    # The zygote stays single-threaded, so that fork() copies no other thread's locks: it notices an emulator
-    # killed outright between commands (a timed receive) instead of in a watcher thread.
-    parent = os.getppid()
-    control.settimeout(1.0)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     while True:
-        try:
-            message, channels, _, _ = socket.recv_fds(control, 1 << 20, 1)
-        except TimeoutError:
-            if os.getppid() != parent:
-                return 0
-            continue
+        message, channels, _, _ = socket.recv_fds(control, 1 << 20, 1)
         if not message:
             return 0
         pid = os.fork()
