@@ -12,6 +12,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,6 +137,18 @@ def start_emulator(
             raise RuntimeError(f"the emulator did not start, see {log_path}")
         time.sleep(0.1)
     return process, Emulator(int(port_file.read_text()))
+
+
+@contextmanager
+def emulator_with(directory: Path, strict: str) -> Iterator[Emulator]:
+    """An emulator of its own whose strict mode is ``strict`` (LIVESTACK_EMULATOR_STRICT: windows and quotas as JSON,
+    or "off"), stopped afterwards."""
+    process, emulator = start_emulator(directory / "emulator.log", env={"LIVESTACK_EMULATOR_STRICT": strict})
+    try:
+        yield emulator
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

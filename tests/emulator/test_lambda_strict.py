@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import start_emulator
+from conftest import emulator_with
 from lambda_functions import TRUST, zip_code
 
 # Windows short enough for a test, long enough to be met (seconds).
@@ -25,16 +24,8 @@ CODE = zip_code("def handler(event, context):\n    return event\n")
 
 @pytest.fixture(scope="module")
 def strict_emulator(tmp_path_factory):
-    os.environ["LIVESTACK_EMULATOR_STRICT"] = json.dumps(WINDOWS)
-    try:
-        process, emulator = start_emulator(tmp_path_factory.mktemp("lambda-strict") / "emulator.log")
-    finally:
-        del os.environ["LIVESTACK_EMULATOR_STRICT"]
-    try:
+    with emulator_with(tmp_path_factory.mktemp("lambda-strict"), json.dumps(WINDOWS)) as emulator:
         yield emulator
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def error_of(call, *args, **kwargs) -> tuple[str, str]:

@@ -7,12 +7,11 @@ targets UNAVAILABLE with AUTH_FAILURE until it has; a change of the role's polic
 from __future__ import annotations
 
 import json
-import os
 import time
 import urllib.request
 
 import pytest
-from conftest import rds_available, start_emulator
+from conftest import emulator_with, rds_available
 
 # The IAM window long enough to be met after the proxy's own window, short enough for a test (seconds).
 WINDOWS = {"iam_propagation": 6, "proxy": 0.5, "serverless_instance": 0.5}
@@ -25,14 +24,6 @@ NOT_PROPAGATED = {
     "Reason": "AUTH_FAILURE",
     "Description": "Proxy does not have any registered credentials",
 }
-
-
-def _emulator(tmp_path_factory, name: str, setting: str):
-    os.environ["LIVESTACK_EMULATOR_STRICT"] = setting
-    try:
-        return start_emulator(tmp_path_factory.mktemp(name) / "emulator.log")
-    finally:
-        del os.environ["LIVESTACK_EMULATOR_STRICT"]
 
 
 def stage(emulator, name: str) -> tuple[str, str]:
@@ -92,12 +83,8 @@ def available_after(rds, proxy: str, timeout: float = 30.0) -> float:
 
 @pytest.fixture(scope="module")
 def strict_emulator(tmp_path_factory):
-    process, emulator = _emulator(tmp_path_factory, "rds-iam", json.dumps(WINDOWS))
-    try:
+    with emulator_with(tmp_path_factory.mktemp("rds-iam"), json.dumps(WINDOWS)) as emulator:
         yield emulator
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_a_proxy_with_a_new_role_is_created_but_its_targets_fail_authentication_until_iam_propagates(
@@ -137,11 +124,7 @@ def test_health_lists_the_behaviour(strict_emulator):
 
 
 def test_lenient_mode_reports_the_targets_of_a_new_role_available(tmp_path_factory):
-    process, emulator = _emulator(tmp_path_factory, "rds-iam-lenient", "off")
-    try:
+    with emulator_with(tmp_path_factory.mktemp("rds-iam-lenient"), "off") as emulator:
         rds = emulator.client("rds")
         proxy, _ = stage(emulator, "iam-lenient")
         assert instance_health(rds, proxy)["State"] in ("REGISTERING", "AVAILABLE")
-    finally:
-        process.terminate()
-        process.wait(timeout=30)

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import rds_available, start_emulator
+from conftest import emulator_with, rds_available, start_emulator
 
 # Windows long enough to be met on a loaded machine, short enough for a test (seconds).
 WINDOWS = {"proxy": 3, "serverless_instance": 3}
@@ -22,22 +21,10 @@ SCALING = {"MinCapacity": 0.5, "MaxCapacity": 2}
 _numbers = itertools.count()
 
 
-def _emulator(tmp_path_factory, name: str, setting: str):
-    os.environ["LIVESTACK_EMULATOR_STRICT"] = setting
-    try:
-        return start_emulator(tmp_path_factory.mktemp(name) / "emulator.log")
-    finally:
-        del os.environ["LIVESTACK_EMULATOR_STRICT"]
-
-
 @pytest.fixture(scope="module")
 def strict_emulator(tmp_path_factory):
-    process, emulator = _emulator(tmp_path_factory, "rds-strict", json.dumps(WINDOWS))
-    try:
+    with emulator_with(tmp_path_factory.mktemp("rds-strict"), json.dumps(WINDOWS)) as emulator:
         yield emulator
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def error_of(call, *args, **kwargs) -> tuple[str, str]:
@@ -210,8 +197,7 @@ def test_health_lists_the_behaviours_and_windows(strict_emulator):
 
 
 def test_lenient_mode_keeps_moto_leniency(tmp_path_factory):
-    process, emulator = _emulator(tmp_path_factory, "rds-lenient", "off")
-    try:
+    with emulator_with(tmp_path_factory.mktemp("rds-lenient"), "off") as emulator:
         rds = emulator.client("rds")
         net = network(emulator)
         cluster = create_cluster(rds, net, scaling=None)
@@ -220,6 +206,3 @@ def test_lenient_mode_keeps_moto_leniency(tmp_path_factory):
         rds.modify_db_proxy(DBProxyName=proxy, IdleClientTimeout=60)
         rds.register_db_proxy_targets(DBProxyName=proxy, DBClusterIdentifiers=[cluster])
         assert len(rds.describe_db_proxy_targets(DBProxyName=proxy)["Targets"]) == 2
-    finally:
-        process.terminate()
-        process.wait(timeout=30)

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import time
 import zipfile
 
 import pytest
-from conftest import ansible_playbook, create_function, retried, start_emulator
+from conftest import ansible_playbook, create_function, emulator_with, retried
 
 pytestmark = [pytest.mark.playbook, pytest.mark.long]
 STAGE = "awswaits"
@@ -32,16 +31,8 @@ TRUST = {
 
 @pytest.fixture(scope="module")
 def slow_aws(tmp_path_factory):
-    os.environ["LIVESTACK_EMULATOR_STRICT"] = json.dumps(WINDOWS)
-    try:
-        process, emulator = start_emulator(tmp_path_factory.mktemp("aws-waits") / "emulator.log")
-    finally:
-        del os.environ["LIVESTACK_EMULATOR_STRICT"]
-    try:
+    with emulator_with(tmp_path_factory.mktemp("aws-waits"), json.dumps(WINDOWS)) as emulator:
         yield emulator
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def run(emulator, playbook: str, *args: str):

@@ -18,7 +18,7 @@ import pytest
 from ansible_module import ROOT, connection, four_steps, run_module
 from botocore.exceptions import ClientError
 from client_vpn_pki import ThrowawayPki
-from conftest import start_emulator
+from conftest import emulator_with
 
 from ansible_collections.livestack.aws.plugins.module_utils.ec2 import client_vpn as api
 
@@ -261,16 +261,10 @@ def test_bad_input_fails_before_any_mutating_call(emulator, world, tmp_path):
 def slow_deletion(tmp_path_factory):
     """An emulator (strict, as every one) whose Client VPN endpoints stay deleting 6 s instead of 2, so that
     a module that did not wait would be seen to return while AWS still has its endpoint."""
-    os.environ["LIVESTACK_EMULATOR_STRICT"] = json.dumps({"client_vpn_endpoint_deletion": 6})
-    try:
-        process, emulator = start_emulator(tmp_path_factory.mktemp("slow-deletion") / "emulator.log")
-    finally:
-        del os.environ["LIVESTACK_EMULATOR_STRICT"]
-    try:
+    with emulator_with(
+        tmp_path_factory.mktemp("slow-deletion"), json.dumps({"client_vpn_endpoint_deletion": 6})
+    ) as emulator:
         yield emulator
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def _endpoint(emulator, arn: str, name: str) -> str:

@@ -7,11 +7,10 @@ Fails when the handling is removed: without the budget the first run waits the w
 from __future__ import annotations
 
 import json
-import os
 import time
 
 import pytest
-from conftest import ansible_playbook, start_emulator
+from conftest import ansible_playbook, emulator_with
 
 pytestmark = [pytest.mark.playbook]
 STAGE = "proxyiam"
@@ -23,16 +22,8 @@ ROLE = f"arn:aws:iam::123456789012:role/livestack-{STAGE}-proxy"
 
 @pytest.fixture(scope="module")
 def slow_iam(tmp_path_factory):
-    os.environ["LIVESTACK_EMULATOR_STRICT"] = json.dumps(WINDOWS)
-    try:
-        process, emulator = start_emulator(tmp_path_factory.mktemp("proxy-iam") / "emulator.log")
-    finally:
-        del os.environ["LIVESTACK_EMULATOR_STRICT"]
-    try:
+    with emulator_with(tmp_path_factory.mktemp("proxy-iam"), json.dumps(WINDOWS)) as emulator:
         yield emulator
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def stage_facts(emulator) -> dict:

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 from pathlib import Path
 
 import pytest
 import yaml
 from ansible_module import run_module
 from botocore.exceptions import ClientError
-from conftest import rds_available, start_emulator
+from conftest import emulator_with, rds_available
 
 ROOT = Path(__file__).resolve().parents[2]
 # The proxy stays creating, and a new instance creating, this long (seconds): longer than ansible's start.
@@ -32,16 +31,8 @@ _numbers = itertools.count()
 
 @pytest.fixture(scope="module")
 def strict_emulator(tmp_path_factory):
-    os.environ["LIVESTACK_EMULATOR_STRICT"] = json.dumps(WINDOWS)
-    try:
-        process, emulator = start_emulator(tmp_path_factory.mktemp("rds-states") / "emulator.log")
-    finally:
-        del os.environ["LIVESTACK_EMULATOR_STRICT"]
-    try:
+    with emulator_with(tmp_path_factory.mktemp("rds-states"), json.dumps(WINDOWS)) as emulator:
         yield emulator
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @pytest.fixture
