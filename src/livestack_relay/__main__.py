@@ -5,7 +5,7 @@
 
 Prints one line per invocation (time, request id, method and path or event source, status,
 milliseconds, cold or warm), the handler's output prefixed with the request id, and a failing
-handler's traceback in full; Ctrl-C stops it.
+handler's traceback in full; Ctrl-C (or SIGTERM, as from a process supervisor) stops it.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import getpass
 import json
 import os
 import re
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -144,6 +145,12 @@ def credentials_line(
     )
 
 
+async def run_until_stopped(client: RelayClient) -> None:
+    """The client's run, which SIGTERM cancels as Ctrl-C does (asyncio.run handles SIGINT itself)."""
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
+    await client.run()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.concurrency < 1:
@@ -170,11 +177,11 @@ def main(argv: list[str] | None = None) -> int:
     concurrency = 1 if args.debug else args.concurrency
     client = RelayClient(options, invoker, concurrency=concurrency, session=session, role=role)
     try:
-        asyncio.run(client.run())
+        asyncio.run(run_until_stopped(client))
     except Fatal as error:
         print(f"livestack-relay: {error}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
         print("livestack-relay: stopped", file=sys.stderr)
         return 0
     finally:

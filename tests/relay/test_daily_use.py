@@ -230,6 +230,17 @@ def test_a_frozen_client_fails_the_caller_in_seconds_and_then_drops_the_stale_ca
     assert app.invoke({"rawPath": "/awake"}) == (True, {"hello": "/awake"})
 
 
+def test_sigterm_stops_the_client_and_its_workers_as_ctrl_c_does(relay_stage, project, start_client):
+    client = start_client(relay_stage, "app:hello", project)
+    pid = client.process.pid
+    workers = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    assert workers, "the client started no worker process"
+    client.process.send_signal(signal.SIGTERM)
+    assert client.process.wait(timeout=30) == 0, client.output()
+    assert "livestack-relay: stopped" in client.output()
+    assert [w for w in workers if Path(f"/proc/{w}").exists()] == [], "workers outlived the client"
+
+
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
