@@ -111,6 +111,7 @@ def site(emulator, *args: str, stage: str = STAGE, port: int | None = None) -> P
     return ansible_playbook("site.yml", *args, stage=stage, extra_vars=variables(stage), port=port or emulator.port)
 
 
+@pytest.mark.life
 def test_check_mode_on_an_empty_account_predicts_changes_and_mutates_nothing(emulator):
     emulator.clear_requests()
     check = site(emulator, "--check")
@@ -126,6 +127,7 @@ def converged(emulator) -> tuple[PlaybookRun, dict[str, list[str]]]:
     return site(emulator, "-vvv"), stage_resources(emulator, STAGE)
 
 
+@pytest.mark.life
 def test_converge_makes_one_of_each_resource(converged):
     first, created = converged
     assert first.rc == 0, first.output[-5000:]
@@ -133,6 +135,7 @@ def test_converge_makes_one_of_each_resource(converged):
     assert by_kind(created) == EXPECTED
 
 
+@pytest.mark.life
 def test_converge_prints_and_writes_no_secret(emulator, converged):
     config = TEST_CONFIG_ROOT / STAGE
     secret = emulator.client("secretsmanager").get_secret_value(SecretId=f"livestack-{STAGE}/aurora/master")
@@ -144,6 +147,7 @@ def test_converge_prints_and_writes_no_secret(emulator, converged):
     assert found == []
 
 
+@pytest.mark.life
 def test_key_and_profile_files_are_private(converged):
     config = TEST_CONFIG_ROOT / STAGE
     private = [p for p in config.rglob("*") if p.suffix in (".key", ".ovpn")] + [config / "outputs.json"]
@@ -153,8 +157,11 @@ def test_key_and_profile_files_are_private(converged):
 
 @pytest.mark.parametrize(
     "mode",
-    [("--diff",), ("--check",), ("--diff", "--tags", "dev_relay")],
-    ids=["second converge", "check mode", "the relay alone"],  # alone, it looks up the proxy it connects to
+    [
+        pytest.param(("--diff",), id="second converge", marks=pytest.mark.life),
+        pytest.param(("--check",), id="check mode", marks=pytest.mark.life),
+        pytest.param(("--diff", "--tags", "dev_relay"), id="the relay alone"),  # it looks up the proxy it connects to
+    ],
 )
 def test_a_rerun_of_the_converged_stack_changes_nothing(emulator, converged, mode):
     emulator.clear_requests()
@@ -165,6 +172,7 @@ def test_a_rerun_of_the_converged_stack_changes_nothing(emulator, converged, mod
     assert stage_resources(emulator, STAGE) == converged[1]
 
 
+@pytest.mark.life
 def test_posture_check_passes_without_a_mutating_request(emulator, converged):
     run, broken = verify(emulator, STAGE)
     assert run.rc == 0 and broken == {}, run.output[-5000:]
@@ -176,6 +184,7 @@ def stage_outputs() -> dict:
     return json.loads((TEST_CONFIG_ROOT / STAGE / "outputs.json").read_text())
 
 
+@pytest.mark.life
 def test_the_api_answers_with_the_row_read_through_the_proxy(emulator, converged, tmp_path):
     """The blog's last step, as converged: HTTP API -> stub -> livestack-relay -> the sample handler run here ->
     RDS Proxy (verified TLS, IAM token, end-to-end IAM) -> the cluster, as the declared user, with no other input."""
@@ -203,6 +212,7 @@ def test_the_api_answers_with_the_row_read_through_the_proxy(emulator, converged
     assert "GET /row" in log.read_text()  # run here, by the relay client, not in the Lambda
 
 
+@pytest.mark.life
 def test_the_proxy_refuses_a_token_for_a_user_the_stage_does_not_declare(emulator, converged):
     """An IAM user of the cluster made behind the stage's back: its token is valid, but the proxy's role may
     connect only as the declared users, so the proxy refuses it; the declared user gets in the same way."""
@@ -283,7 +293,7 @@ def test_posture_check_names_each_rule_broken_behind_ansibles_back(emulator, con
     assert "user 'by_hand' has a password" in broken["database-users-iam-only"]
 
 
-@pytest.mark.parametrize("stage", [STAGE, FAULTED])
+@pytest.mark.parametrize("stage", [pytest.param(STAGE, marks=pytest.mark.life), FAULTED])
 def test_teardown_leaves_nothing_but_the_final_snapshot_and_the_secret_in_its_recovery_window(emulator, stage):
     down = ansible_playbook("teardown.yml", stage=stage, extra_vars=variables(stage), port=emulator.port)
     assert down.rc == 0, down.output
