@@ -7,6 +7,7 @@ import json
 import os
 import threading
 from collections import Counter
+from importlib.metadata import version
 from typing import Any
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -17,7 +18,7 @@ from . import dataplane, strict, timing
 from .dataplane import certificates, mysql_proxy
 from .dataplane import mysql as dataplane_mysql
 from .dataplane import openvpn as dataplane_openvpn
-from .extensions import Call, Registry, load_all
+from .extensions import Call, Registry, load_all, patching
 from .http_api_gateway import HttpApiGateway
 from .lambda_runner import LambdaRunner
 from .requests import ApiRequest, classify
@@ -180,6 +181,15 @@ class EmulatorApp:
                 {
                     "status": "ok",
                     "extensions": self.extensions,
+                    # What moto lacks: the operations and routes each extension of apis/ answers.
+                    "apis": {
+                        module.rsplit(".", 1)[-1]: sorted(operations)
+                        for module, operations in sorted(self.registry.answered.items())
+                        if ".extensions.apis." in module
+                    },
+                    # What moto gets wrong: every active patch, why, and the AWS behaviour it restores.
+                    "patches": patching.active(),
+                    "moto": version("moto"),
                     "strict": strict.current.describe(),
                     "timing": timing.current.describe(),
                     "websocket_url": getattr(gateway, "url", None),

@@ -16,9 +16,10 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from ...dataplane import openvpn
-from ...protocol import ec2_error, ec2_response
-from .. import Call, Registry, acm_in_use, region_quotas
+from ....dataplane import openvpn
+from ....protocol import ec2_error, ec2_response
+from ... import Call, Registry
+from ...patches import acm_in_use, region_quotas
 from . import server, wire
 from .config import client_configuration
 from .model import ApiError, ClientVpnStore, Endpoint, new_id
