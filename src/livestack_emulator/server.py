@@ -12,6 +12,7 @@ from typing import Any
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
+from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
 from . import dataplane, strict, timing
@@ -164,9 +165,10 @@ class EmulatorApp:
         return _json(self.tripwire.status())
 
     def reset(self) -> None:
-        from moto.moto_api._internal.models import moto_api_backend
-
-        moto_api_backend.reset()
+        # moto's own reset route (its documented HTTP API, as moto_server serves it), not its private backend.
+        reset = Response.from_app(self.moto, EnvironBuilder(path="/moto-api/reset", method="POST").get_environ())
+        if reset.status_code != 200:
+            raise RuntimeError(f"moto's POST /moto-api/reset answered {reset.status}")
         self.registry.reset()
         # AWS keeps no server of a resource that is gone: the data plane goes with the records.
         dataplane.supervisor().stop_all()
