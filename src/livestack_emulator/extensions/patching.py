@@ -125,8 +125,6 @@ def patch(
             )
         check_requires(owner, requires, extension)
         original = inspect.getattr_static(owner, name) if signature != ABSENT else None
-        if isinstance(original, staticmethod):
-            original = original.__func__
         replacement = build(original)
         if inspect.isfunction(replacement) and inspect.isfunction(original):
             # Another patch of the same attribute checks the signature of moto's function, not of this wrapper.
