@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 
 from . import strict, timing
+from .extensions.patching import PatchOutdated
 from .server import serve
 
 
@@ -63,12 +64,24 @@ def main(argv: list[str] | None = None) -> int:
             serve(args.host, args.port, ready)
         except KeyboardInterrupt:
             pass
+        except PatchOutdated as error:
+            print(f"livestack emulator did not start: {error}", file=sys.stderr)
+            return 2
         return 0
 
-    threading.Thread(target=serve, args=(args.host, args.port, ready), daemon=True).start()
-    if not listening.wait(60):
-        print("livestack emulator did not start", file=sys.stderr)
-        return 1
+    outdated: list[PatchOutdated] = []
+
+    def serving() -> None:
+        try:
+            serve(args.host, args.port, ready)
+        except PatchOutdated as error:
+            outdated.append(error)
+            listening.set()
+
+    threading.Thread(target=serving, daemon=True).start()
+    if not listening.wait(60) or outdated:
+        print(f"livestack emulator did not start{''.join(f': {error}' for error in outdated)}", file=sys.stderr)
+        return 2 if outdated else 1
     env = dict(os.environ, EMULATOR_PORT=str(bound[0]))
     with subprocess.Popen(command, env=env) as process:
         try:

@@ -12,14 +12,6 @@ def request_id() -> str:
     return str(uuid.uuid4())
 
 
-def ec2_response(action: str, inner_xml: str) -> Response:
-    body = (
-        f'<?xml version="1.0" encoding="UTF-8"?>\n<{action}Response xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">'
-        f"<requestId>{request_id()}</requestId>{inner_xml}</{action}Response>"
-    )
-    return Response(body, status=200, content_type="text/xml")
-
-
 def ec2_error(code: str, message: str, status: int = 400) -> Response:
     body = (
         f'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>{code}</Code>'

@@ -7,17 +7,19 @@ import json
 import os
 import threading
 from collections import Counter
+from importlib.metadata import version
 from typing import Any
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
+from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
 from . import dataplane, strict, timing
 from .dataplane import certificates, mysql_proxy
 from .dataplane import mysql as dataplane_mysql
 from .dataplane import openvpn as dataplane_openvpn
-from .extensions import Call, Registry, load_all
+from .extensions import Call, Registry, load_all, patching
 from .http_api_gateway import HttpApiGateway
 from .lambda_runner import LambdaRunner
 from .requests import ApiRequest, classify
@@ -163,9 +165,10 @@ class EmulatorApp:
         return _json(self.tripwire.status())
 
     def reset(self) -> None:
-        from moto.moto_api._internal.models import moto_api_backend
-
-        moto_api_backend.reset()
+        # moto's own reset route (its documented HTTP API, as moto_server serves it), not its private backend.
+        reset = Response.from_app(self.moto, EnvironBuilder(path="/moto-api/reset", method="POST").get_environ())
+        if reset.status_code != 200:
+            raise RuntimeError(f"moto's POST /moto-api/reset answered {reset.status}")
         self.registry.reset()
         # AWS keeps no server of a resource that is gone: the data plane goes with the records.
         dataplane.supervisor().stop_all()
@@ -180,6 +183,15 @@ class EmulatorApp:
                 {
                     "status": "ok",
                     "extensions": self.extensions,
+                    # What moto lacks: the operations and routes each extension of apis/ answers.
+                    "apis": {
+                        module.rsplit(".", 1)[-1]: sorted(operations)
+                        for module, operations in sorted(self.registry.answered.items())
+                        if ".extensions.apis." in module
+                    },
+                    # What moto gets wrong: every active patch, why, and the AWS behaviour it restores.
+                    "patches": patching.active(),
+                    "moto": version("moto"),
                     "strict": strict.current.describe(),
                     "timing": timing.current.describe(),
                     "websocket_url": getattr(gateway, "url", None),

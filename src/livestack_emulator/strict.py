@@ -26,15 +26,15 @@ ENVIRONMENT = "LIVESTACK_EMULATOR_STRICT"
 # Wall seconds a transitional state lasts at least in strict mode.
 SECONDS = {
     "client_vpn_endpoint_deletion": 2.0,
-    # extensions/iam_propagation.py (Lambda and RDS Proxy), extensions/lambda_strict.py: Lambda states, VPC
+    # extensions/patches/iam_propagation.py (Lambda and RDS Proxy), patches/lambda_strict.py: Lambda states, VPC
     # functions' network interfaces.
     "iam_propagation": 3.0,
     "lambda_pending": 1.0,
     "lambda_pending_vpc": 3.0,
     "lambda_update": 1.0,
     "lambda_eni_deletion": 3.0,
-    # extensions/rds_proxy.py, rds_cluster_instances.py: a new DB instance stays "creating" and a new RDS Proxy
-    # "creating" (the same kinds as timing.AWS_MINUTES, so the data plane opens with them).
+    # extensions/apis/rds_proxy.py, patches/rds_cluster_instances.py: a new DB instance stays "creating" and a new
+    # RDS Proxy "creating" (the same kinds as timing.AWS_MINUTES, so the data plane opens with them).
     "serverless_instance": 1.0,
     "proxy": 1.0,
 }

@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 from conftest import rds_available, start_emulator
 
-from livestack_emulator.extensions import rds_data
+from livestack_emulator.extensions.apis import rds_data
 
 MASTER_PASSWORD = "master-password-1"
 APP_PASSWORD = "app-password-1"

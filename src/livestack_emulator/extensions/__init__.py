@@ -1,7 +1,12 @@
-"""Extensions of the emulator: one module per AWS API that moto lacks or gets wrong.
+"""Extensions of the emulator, in two kinds: one module per AWS API that moto lacks or gets wrong.
 
-Each module here defines ``register(registry)`` and is loaded at start-up; nothing else
-needs to change to add one. Extensions follow the botocore model of the operation they add.
+- ``apis/``: what moto lacks (operations, a data plane), answered by handlers of the ``Registry``;
+- ``patches/``: what moto gets wrong, each change of moto's code made by ``patching.patch`` (checked at
+  start-up against the moto it was written for) or, for a request answered in moto's place, recorded by
+  ``patching.intercept``; ``tests/emulator/test_moto_patches.py`` tells when moto no longer needs one.
+
+Each module of both defines ``register(registry)`` and is loaded at start-up; nothing else needs to
+change to add one. Extensions follow the botocore model of the operation they add.
 """
 
 from __future__ import annotations
@@ -51,12 +56,15 @@ class Registry:
         self._actions: dict[tuple[str, str], Handler] = {}
         self._routes: list[tuple[str, str, re.Pattern[str], Handler]] = []
         self._resets: list[Callable[[], None]] = []
+        # The operations and routes each extension module answers, for the health route.
+        self.answered: dict[str, set[str]] = {}
         # Servers running beside the HTTP API that extensions reach (the WebSocket gateway), by name.
         self.services: dict[str, object] = {}
 
     def action(self, service: str, action: str) -> Callable[[Handler], Handler]:
         def decorate(handler: Handler) -> Handler:
             self._actions[(service, action)] = handler
+            self.answered.setdefault(handler.__module__, set()).add(f"{service} {action}")
             return handler
 
         return decorate
@@ -64,6 +72,7 @@ class Registry:
     def route(self, service: str, method: str, path: str) -> Callable[[Handler], Handler]:
         def decorate(handler: Handler) -> Handler:
             self._routes.append((service, method, re.compile(f"^{path}$"), handler))
+            self.answered.setdefault(handler.__module__, set()).add(f"{service} {method} {path}")
             return handler
 
         return decorate
@@ -89,11 +98,17 @@ class Registry:
         return handler(call) if handler else None
 
 
-def load_all(registry: Registry) -> list[str]:
-    """Import every extension module of this package and let it register its handlers."""
-    names = []
-    for info in pkgutil.iter_modules(__path__):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        module.register(registry)
-        names.append(info.name)
+KINDS = ("apis", "patches")
+
+
+def load_all(registry: Registry) -> dict[str, list[str]]:
+    """Import every extension module of both kinds and let it register its handlers and patches."""
+    names: dict[str, list[str]] = {}
+    for kind in KINDS:
+        package = importlib.import_module(f"{__name__}.{kind}")
+        names[kind] = []
+        for info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            module.register(registry)
+            names[kind].append(info.name)
     return names

@@ -20,8 +20,8 @@ from moto.acm.models import acm_backends
 from moto.ec2.models import ec2_backends
 from moto.logs.models import logs_backends
 
-from ...dataplane import openvpn
-from .. import DEFAULT_ACCOUNT_ID
+from ....dataplane import openvpn
+from ... import DEFAULT_ACCOUNT_ID
 from .model import ClientVpnStore, Endpoint, _vpc_cidrs
 
 log = logging.getLogger(__name__)

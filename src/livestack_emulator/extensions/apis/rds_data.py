@@ -52,10 +52,10 @@ from moto.secretsmanager.models import secretsmanager_backends
 from pymysql.constants import CLIENT, FIELD_TYPE
 from werkzeug.wrappers import Response
 
-from .. import dataplane
-from ..dataplane import mysql
-from ..protocol import json_response
-from . import Call, Registry
+from ... import dataplane
+from ...dataplane import mysql
+from ...protocol import json_response
+from .. import Call, Registry
 from .rds_http_endpoint import cluster_by_arn
 
 SERVICE = "rds-data"

@@ -20,8 +20,8 @@ from xml.sax.saxutils import escape
 
 from werkzeug.wrappers import Response
 
-from ..protocol import query_error, query_response
-from . import Call, Registry
+from ...protocol import query_error, query_response
+from .. import Call, Registry
 
 RDS_NAMESPACE = "http://rds.amazonaws.com/doc/2014-10-31/"
 DEFAULT_MAX_RECORDS = 100

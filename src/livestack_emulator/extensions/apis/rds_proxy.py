@@ -67,10 +67,10 @@ from moto.rds.exceptions import (
 from moto.rds.models import DBProxy, DBProxyTarget, DBProxyTargetGroup, RDSBackend, rds_backends
 from werkzeug.wrappers import Response
 
-from .. import strict
-from ..moto_wire import parse_query, query_result
-from . import Call, Registry
-from .iam_propagation import created_recently, policies_changed_recently
+from ... import strict
+from ...moto_wire import parse_query, query_result
+from .. import Call, Registry
+from ..patches.iam_propagation import created_recently, policies_changed_recently
 
 SERVICE = "rds"
 # The states in which RegisterDBProxyTargets accepts an instance (AWS's message, terraform-provider-aws #19096).

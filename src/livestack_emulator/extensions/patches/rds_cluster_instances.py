@@ -23,8 +23,9 @@ from typing import Any
 from moto.rds import models as rds_models
 from moto.rds.exceptions import InvalidDBClusterStateFault
 
-from .. import strict
-from . import Registry
+from ... import strict
+from .. import Registry
+from ..patching import patch
 
 SCALING_FIRST = (
     "Set the Serverless v2 scaling configuration on the parent DB cluster before creating a Serverless v2 DB instance."
@@ -32,24 +33,29 @@ SCALING_FIRST = (
 
 
 def register(registry: Registry) -> None:
-    backend_class = rds_models.RDSBackend
-    if getattr(backend_class, "_livestack_cluster_subnet_group", False):
-        return
-    original = backend_class.create_db_instance
+    @patch(
+        rds_models.RDSBackend,
+        "create_db_instance",
+        signature="(self, db_kwargs)",
+        requires=("clusters", "subnet_groups"),
+        why="moto leaves DBSubnetGroup out for a cluster member and creates a db.serverless instance in a cluster "
+        "without ServerlessV2ScalingConfiguration",
+        restores="an Aurora instance reports its cluster's DB subnet group; strict mode refuses the db.serverless "
+        "instance with InvalidDBClusterStateFault",
+    )
+    def _(original):  # type: ignore[no-untyped-def]
+        def create_db_instance(self: Any, db_kwargs: dict[str, Any]) -> Any:
+            cluster = self.clusters.get(db_kwargs.get("db_cluster_identifier") or "")
+            if (
+                strict.current.enabled
+                and cluster is not None
+                and db_kwargs.get("db_instance_class") == "db.serverless"
+                and not getattr(cluster, "serverless_v2_scaling_configuration", None)
+            ):
+                raise InvalidDBClusterStateFault(SCALING_FIRST)
+            group = getattr(cluster, "db_subnet_group", None) if cluster is not None else None
+            if group and not db_kwargs.get("db_subnet_group_name") and group in self.subnet_groups:
+                db_kwargs = {**db_kwargs, "db_subnet_group_name": group}
+            return original(self, db_kwargs)
 
-    def create_db_instance(self: Any, db_kwargs: dict[str, Any]) -> Any:
-        cluster = self.clusters.get(db_kwargs.get("db_cluster_identifier") or "")
-        if (
-            strict.current.enabled
-            and cluster is not None
-            and db_kwargs.get("db_instance_class") == "db.serverless"
-            and not getattr(cluster, "serverless_v2_scaling_configuration", None)
-        ):
-            raise InvalidDBClusterStateFault(SCALING_FIRST)
-        group = getattr(cluster, "db_subnet_group", None) if cluster is not None else None
-        if group and not db_kwargs.get("db_subnet_group_name") and group in self.subnet_groups:
-            db_kwargs = {**db_kwargs, "db_subnet_group_name": group}
-        return original(self, db_kwargs)
-
-    backend_class.create_db_instance = create_db_instance
-    backend_class._livestack_cluster_subnet_group = True
+        return create_db_instance

@@ -19,7 +19,7 @@ from typing import Any
 from moto.acm.models import acm_backends
 from moto.ec2.models import ec2_backends
 
-from ... import timing
+from .... import timing
 
 
 class ApiError(Exception):

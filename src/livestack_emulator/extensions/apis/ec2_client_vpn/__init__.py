@@ -14,11 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from moto.ec2.exceptions import EC2ClientError
 from werkzeug.wrappers import Response
 
-from ...dataplane import openvpn
-from ...protocol import ec2_error, ec2_response
-from .. import Call, Registry, acm_in_use, region_quotas
+from ....dataplane import openvpn
+from ....moto_wire import query_result
+from ... import Call, Registry
+from ...patches import acm_in_use, region_quotas
 from . import server, wire
 from .config import client_configuration
 from .model import ApiError, ClientVpnStore, Endpoint, new_id
@@ -34,20 +36,21 @@ def register(registry: Registry) -> None:
     acm_in_use.USERS["client_vpn"] = store.certificate_users
 
     def action(name: str) -> Callable[[Callable[[Call], Any]], None]:
-        """Register a handler returning the inner XML dict; ApiError becomes the EC2 error response."""
+        """Register a handler returning the response's members (by ``locationName``), serialized by moto's EC2
+        serializer from the botocore model; ApiError becomes the EC2 error response."""
 
         def decorate(handler: Callable[[Call], Any]) -> None:
             def run(call: Call) -> Response | None:
                 try:
                     result = handler(call)
                 except ApiError as error:
-                    return ec2_error(error.code, error.message)
+                    return query_result("ec2", name, EC2ClientError(error.code, error.message))
                 finally:
                     # The servers follow the records: started when available, changed, stopped when gone.
                     server.sync_all(store)
                 if result is None:
                     return None
-                return ec2_response(name, wire.to_xml(result))
+                return query_result("ec2", name, result)
 
             registry.action("ec2", name)(run)
 

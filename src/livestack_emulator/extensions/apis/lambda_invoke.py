@@ -20,9 +20,10 @@ from urllib.parse import unquote
 
 from werkzeug.wrappers import Response
 
-from ..lambda_runner import LambdaError, LambdaRunner, Unsupported, find_function
-from ..protocol import json_error
-from . import Call, Registry, lambda_strict
+from ...lambda_runner import LambdaError, LambdaRunner, Unsupported, find_function
+from ...protocol import json_error
+from .. import Call, Registry
+from ..patches import lambda_strict
 
 SYNC_REQUEST_LIMIT = 6 * 1024 * 1024
 EVENT_REQUEST_LIMIT = 1024 * 1024

@@ -22,8 +22,9 @@ from moto.rds.exceptions import RDSClientError
 from moto.rds.models import DBCluster, RDSBackend, rds_backends
 from werkzeug.wrappers import Response
 
-from ..moto_wire import parse_query, query_result
-from . import Call, Registry
+from ...moto_wire import parse_query, query_result
+from .. import Call, Registry
+from ..patching import patch
 
 SERVICE = "rds"
 # The engines with a Data API for Serverless v2 and provisioned clusters (Aurora user guide,
@@ -51,28 +52,42 @@ def _switch(enabled: bool):
 
 
 def register(registry: Registry) -> None:
-    if getattr(DBCluster, "_livestack_http_endpoint", False):
-        return
-    moto_setter = DBCluster.enable_http_endpoint.fset
+    @patch(
+        DBCluster,
+        "enable_http_endpoint",
+        signature="property getter (self) setter (self, val)",
+        requires=("_enable_http_endpoint", "engine_mode", "engine"),
+        why="moto enables the Data API on CreateDBCluster for a few Serverless v1 engine versions only",
+        restores="CreateDBCluster(EnableHttpEndpoint=True) enables it for Aurora Serverless v2 and provisioned "
+        "Aurora MySQL and PostgreSQL clusters",
+    )
+    def _(moto_property: property) -> property:
+        def set_enable_http_endpoint(self: DBCluster, value: bool | None) -> None:
+            # CreateDBCluster: Serverless v1 keeps moto's rules, the others enable it as AWS does now.
+            if self.engine_mode == "serverless" or self.engine not in DATA_API_ENGINES:
+                moto_property.fset(self, value)
+            else:
+                self._enable_http_endpoint = bool(value)
 
-    def set_enable_http_endpoint(self: DBCluster, value: bool | None) -> None:
-        # CreateDBCluster: Serverless v1 keeps moto's rules, the others enable it as AWS does now.
-        if self.engine_mode == "serverless" or self.engine not in DATA_API_ENGINES:
-            moto_setter(self, value)
-        else:
-            self._enable_http_endpoint = bool(value)
+        return property(moto_property.fget, set_enable_http_endpoint)
 
-    DBCluster.enable_http_endpoint = property(DBCluster.enable_http_endpoint.fget, set_enable_http_endpoint)
+    @patch(
+        RDSBackend,
+        "modify_db_cluster",
+        signature="(self, kwargs)",
+        requires=("clusters",),
+        why="moto's ModifyDBCluster turns the Data API off for a provisioned cluster",
+        restores="ModifyDBCluster's EnableHttpEndpoint changes nothing for a cluster that is not Serverless v1 "
+        "(botocore rds model; hashicorp/terraform-provider-aws#37125)",
+    )
+    def _(modify):  # type: ignore[no-untyped-def]
+        def modify_db_cluster(self: RDSBackend, kwargs: dict[str, Any]) -> DBCluster:
+            cluster = self.clusters.get(kwargs.get("db_cluster_identifier") or "")
+            if cluster is not None and cluster.engine_mode != "serverless":
+                kwargs = {key: value for key, value in kwargs.items() if key != "enable_http_endpoint"}
+            return modify(self, kwargs)
 
-    modify = RDSBackend.modify_db_cluster
+        return modify_db_cluster
 
-    def modify_db_cluster(self: RDSBackend, kwargs: dict[str, Any]) -> DBCluster:
-        cluster = self.clusters.get(kwargs.get("db_cluster_identifier") or "")
-        if cluster is not None and cluster.engine_mode != "serverless":
-            kwargs = {key: value for key, value in kwargs.items() if key != "enable_http_endpoint"}
-        return modify(self, kwargs)
-
-    RDSBackend.modify_db_cluster = modify_db_cluster
-    DBCluster._livestack_http_endpoint = True
     registry.action(SERVICE, "EnableHttpEndpoint")(_switch(True))
     registry.action(SERVICE, "DisableHttpEndpoint")(_switch(False))

@@ -10,18 +10,34 @@ service that assumes a role answers as AWS does within the ``iam_propagation`` s
 
 from __future__ import annotations
 
+import inspect
 import time
 from typing import Any
 
 from moto.iam.models import IAMBackend
 
-from .. import strict
-from . import Registry
+from ... import strict
+from .. import Registry
+from ..patching import patch
 
-_PATCHED = "_livestack_iam_propagation_patched"
 # (account, role name) -> monotonic time of the role's creation / of its last policy change.
 _ROLE_CREATED: dict[tuple[str, str], float] = {}
 _ROLE_POLICIES: dict[tuple[str, str], float] = {}
+
+
+_CREATE = (
+    "(self, role_name, assume_role_policy_document, path, permissions_boundary, description, tags, "
+    "max_session_duration, linked_service=None)"
+)
+# The IAMBackend methods noted: name, the signature the patch was written for, the table of times.
+_NOTED = (
+    ("create_role", _CREATE, _ROLE_CREATED),
+    ("put_role_policy", "(self, role_name, policy_name, policy_json)", _ROLE_POLICIES),
+    ("delete_role_policy", "(self, role_name, policy_name)", _ROLE_POLICIES),
+    ("update_assume_role_policy", "(self, role_name, policy_document)", _ROLE_POLICIES),
+    ("attach_role_policy", "(self, policy_arn, role_name)", _ROLE_POLICIES),
+    ("detach_role_policy", "(self, policy_arn, role_name)", _ROLE_POLICIES),
+)
 
 
 def role_name(role_arn: str) -> str:
@@ -45,26 +61,24 @@ def policies_changed_recently(account_id: str, role_arn: str) -> bool:
 
 def register(registry: Registry) -> None:
     registry.on_reset(lambda: (_ROLE_CREATED.clear(), _ROLE_POLICIES.clear()))
-    if getattr(IAMBackend, _PATCHED, False):
-        return
+    for name, signature, table in _NOTED:
 
-    def noting(table: dict[tuple[str, str], float], original: Any, name_of: Any) -> Any:
-        def patched(self: IAMBackend, *args: Any, **kwargs: Any) -> Any:
-            result = original(self, *args, **kwargs)
-            table[(self.account_id, name_of(*args, **kwargs))] = time.monotonic()
-            return result
-
-        return patched
-
-    IAMBackend.create_role = noting(_ROLE_CREATED, IAMBackend.create_role, lambda role_name, *_, **__: role_name)
-    for name in ("put_role_policy", "delete_role_policy", "update_assume_role_policy"):
-        setattr(
-            IAMBackend, name, noting(_ROLE_POLICIES, getattr(IAMBackend, name), lambda role_name, *_, **__: role_name)
-        )
-    for name in ("attach_role_policy", "detach_role_policy"):
-        setattr(
+        @patch(
             IAMBackend,
             name,
-            noting(_ROLE_POLICIES, getattr(IAMBackend, name), lambda policy_arn, role_name, *_, **__: role_name),
+            signature=signature,
+            requires=("account_id",),
+            why="moto's roles and policies take effect at once",
+            restores="a role or policy change is not seen by Lambda and RDS Proxy for the iam_propagation window "
+            "(IAM User Guide, 'Changes that I make are not always immediately visible'; strict mode)",
         )
-    setattr(IAMBackend, _PATCHED, True)
+        def _(original: Any, table: dict[tuple[str, str], float] = table) -> Any:
+            parameters = inspect.signature(original)
+
+            def noted(self: IAMBackend, *args: Any, **kwargs: Any) -> Any:
+                result = original(self, *args, **kwargs)
+                role = parameters.bind(self, *args, **kwargs).arguments["role_name"]
+                table[(self.account_id, role)] = time.monotonic()
+                return result
+
+            return noted

@@ -44,15 +44,16 @@ from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.ec2.exceptions import DependencyViolationError
 from moto.ec2.models import ec2_backends
+from moto.ec2.models.elastic_network_interfaces import NetworkInterfaceBackend
 from moto.ec2.models.security_groups import SecurityGroupBackend
 from moto.ec2.models.subnets import SubnetBackend
 from moto.iam.models import iam_backends
 
-from .. import strict
-from . import Registry
+from ... import strict
+from .. import Registry
+from ..patching import check_requires, patch
 from .iam_propagation import created_recently, policies_changed_recently, role_name
 
-_PATCHED = "_livestack_lambda_strict_patched"
 ROLE_NOT_ASSUMABLE = "The role defined for the function cannot be assumed by Lambda."
 NO_ENI_PERMISSION = "The provided execution role does not have permissions to call CreateNetworkInterface on EC2"
 _LOCK = threading.Lock()
@@ -152,6 +153,13 @@ def _in_use(backend: Any, attribute: str, value: str) -> list[str]:
     return found
 
 
+WHY = "moto makes a function Active at once, its role usable at once, and gives a VPC function no interface"
+
+
+def _lambda_patch(name: str, signature: str, restores: str) -> Any:
+    return patch(LambdaBackend, name, signature=signature, requires=("account_id",), why=WHY, restores=restores)
+
+
 def register(registry: Registry) -> None:
     registry.on_reset(_DELETED.clear)
 
@@ -159,101 +167,141 @@ def register(registry: Registry) -> None:
     def describe_network_interfaces(call: Any) -> None:
         sweep()  # then moto answers
 
-    if getattr(LambdaBackend, _PATCHED, False):
-        return
     _patch_lambda()
     _patch_ec2()
-    setattr(LambdaBackend, _PATCHED, True)
+
+
+def _refuse_busy(backend: LambdaBackend, function_name: str, qualifier: str | None) -> LambdaFunction:
+    fn = backend.get_function(function_name, qualifier)
+    message = _busy(fn)
+    if message:
+        raise ResourceConflictException(message)
+    return fn
+
+
+def _updated(fn: LambdaFunction) -> None:
+    fn._livestack_updating_until = time.monotonic() + strict.current.seconds("lambda_update")
 
 
 def _patch_lambda() -> None:
-    original_create = LambdaBackend.create_function
-    original_code = LambdaBackend.update_function_code
-    original_configuration = LambdaBackend.update_function_configuration
-    original_permission = LambdaBackend.add_permission
-    original_delete = LambdaBackend.delete_function
-    original_describe = LambdaFunction.get_configuration
-
-    def create_function(self: LambdaBackend, spec: dict[str, Any]) -> LambdaFunction:
-        if not strict.current.enabled:
-            return original_create(self, spec)
-        check_role(self.account_id, spec.get("Role", ""), _vpc(spec.get("VpcConfig")))
-        fn = original_create(self, spec)
-        latest = self.get_function(spec["FunctionName"])
-        vpc = _vpc(spec.get("VpcConfig"))
-        latest._livestack_pending_until = time.monotonic() + strict.current.seconds(
-            "lambda_pending_vpc" if vpc else "lambda_pending"
-        )
-        if vpc:
-            _create_interfaces(latest, spec["VpcConfig"])
-        return fn
-
-    def refuse_busy(self: LambdaBackend, function_name: str, qualifier: str | None) -> LambdaFunction:
-        fn = self.get_function(function_name, qualifier)
-        message = _busy(fn)
-        if message:
-            raise ResourceConflictException(message)
-        return fn
-
-    def updated(fn: LambdaFunction) -> None:
-        fn._livestack_updating_until = time.monotonic() + strict.current.seconds("lambda_update")
-
-    def update_function_code(self: LambdaBackend, function_name: str, qualifier: str, body: dict[str, Any]) -> Any:
-        if not strict.current.enabled:
-            return original_code(self, function_name, qualifier, body)
-        fn = refuse_busy(self, function_name, qualifier)
-        result = original_code(self, function_name, qualifier, body)
-        updated(fn)
-        return result
-
-    def update_function_configuration(
-        self: LambdaBackend, function_name: str, qualifier: str, body: dict[str, Any]
-    ) -> Any:
-        if not strict.current.enabled:
-            return original_configuration(self, function_name, qualifier, body)
-        fn = refuse_busy(self, function_name, qualifier)
-        vpc_config = body.get("VpcConfig", fn._vpc_config)
-        if "Role" in body or "VpcConfig" in body:
-            check_role(self.account_id, body.get("Role", fn.role), _vpc(vpc_config))
-        result = original_configuration(self, function_name, qualifier, body)
-        if "VpcConfig" in body:
-            _retire(fn)
-            if _vpc(vpc_config):
-                _create_interfaces(fn, vpc_config)
-        updated(fn)
-        return result
-
-    def add_permission(self: LambdaBackend, function_name: str, qualifier: str, raw: str) -> Any:
-        if strict.current.enabled:
-            refuse_busy(self, function_name, qualifier)
-        return original_permission(self, function_name, qualifier, raw)
-
-    def delete_function(self: LambdaBackend, function_name: str, qualifier: str | None = None) -> None:
-        fn = self.get_function(function_name) if strict.current.enabled and not qualifier else None
-        original_delete(self, function_name, qualifier)
-        if fn is not None:
-            _retire(fn)
-
-    def get_configuration(self: LambdaFunction, on_create: bool = False) -> dict[str, Any]:
-        config = original_describe(self, on_create)
-        now = time.monotonic()
-        if now < getattr(self, "_livestack_pending_until", 0.0):
-            config.update(State="Pending", StateReason="The function is being created.", StateReasonCode="Creating")
-            config.update(LastUpdateStatus="InProgress")
-        elif now < getattr(self, "_livestack_updating_until", 0.0):
-            config.update(
-                LastUpdateStatus="InProgress",
-                LastUpdateStatusReason="The function is being created.",
-                LastUpdateStatusReasonCode="Creating",
+    @_lambda_patch(
+        "create_function",
+        "(self, spec)",
+        "CreateFunction refuses a role within the IAM propagation window; a new function is Pending, a VPC "
+        "function gets its network interfaces (strict mode)",
+    )
+    def _(original_create):  # type: ignore[no-untyped-def]
+        def create_function(self: LambdaBackend, spec: dict[str, Any]) -> LambdaFunction:
+            if not strict.current.enabled:
+                return original_create(self, spec)
+            check_role(self.account_id, spec.get("Role", ""), _vpc(spec.get("VpcConfig")))
+            fn = original_create(self, spec)
+            latest = self.get_function(spec["FunctionName"])
+            vpc = _vpc(spec.get("VpcConfig"))
+            latest._livestack_pending_until = time.monotonic() + strict.current.seconds(
+                "lambda_pending_vpc" if vpc else "lambda_pending"
             )
-        return config
+            if vpc:
+                _create_interfaces(latest, spec["VpcConfig"])
+            return fn
 
-    LambdaBackend.create_function = create_function
-    LambdaBackend.update_function_code = update_function_code
-    LambdaBackend.update_function_configuration = update_function_configuration
-    LambdaBackend.add_permission = add_permission
-    LambdaBackend.delete_function = delete_function
-    LambdaFunction.get_configuration = get_configuration
+        return create_function
+
+    @_lambda_patch(
+        "update_function_code",
+        "(self, function_name, qualifier, body)",
+        "UpdateFunctionCode of a Pending or updating function answers ResourceConflictException; an update "
+        "leaves LastUpdateStatus InProgress (strict mode)",
+    )
+    def _(original_code):  # type: ignore[no-untyped-def]
+        def update_function_code(self: LambdaBackend, function_name: str, qualifier: str, body: dict[str, Any]) -> Any:
+            if not strict.current.enabled:
+                return original_code(self, function_name, qualifier, body)
+            fn = _refuse_busy(self, function_name, qualifier)
+            result = original_code(self, function_name, qualifier, body)
+            _updated(fn)
+            return result
+
+        return update_function_code
+
+    @_lambda_patch(
+        "update_function_configuration",
+        "(self, function_name, qualifier, body)",
+        "UpdateFunctionConfiguration refuses a busy function and a role within the IAM propagation window; "
+        "a new VpcConfig replaces the interfaces (strict mode)",
+    )
+    def _(original_configuration):  # type: ignore[no-untyped-def]
+        def update_function_configuration(
+            self: LambdaBackend, function_name: str, qualifier: str, body: dict[str, Any]
+        ) -> Any:
+            if not strict.current.enabled:
+                return original_configuration(self, function_name, qualifier, body)
+            fn = _refuse_busy(self, function_name, qualifier)
+            vpc_config = body.get("VpcConfig", fn._vpc_config)
+            if "Role" in body or "VpcConfig" in body:
+                check_role(self.account_id, body.get("Role", fn.role), _vpc(vpc_config))
+            result = original_configuration(self, function_name, qualifier, body)
+            if "VpcConfig" in body:
+                _retire(fn)
+                if _vpc(vpc_config):
+                    _create_interfaces(fn, vpc_config)
+            _updated(fn)
+            return result
+
+        return update_function_configuration
+
+    @_lambda_patch(
+        "add_permission",
+        "(self, function_name, qualifier, raw)",
+        "AddPermission of a Pending or updating function answers ResourceConflictException (strict mode)",
+    )
+    def _(original_permission):  # type: ignore[no-untyped-def]
+        def add_permission(self: LambdaBackend, function_name: str, qualifier: str, raw: str) -> Any:
+            if strict.current.enabled:
+                _refuse_busy(self, function_name, qualifier)
+            return original_permission(self, function_name, qualifier, raw)
+
+        return add_permission
+
+    @_lambda_patch(
+        "delete_function",
+        "(self, function_name, qualifier=None)",
+        "DeleteFunction leaves a VPC function's interfaces for the lambda_eni_deletion window (strict mode)",
+    )
+    def _(original_delete):  # type: ignore[no-untyped-def]
+        def delete_function(self: LambdaBackend, function_name: str, qualifier: str | None = None) -> None:
+            fn = self.get_function(function_name) if strict.current.enabled and not qualifier else None
+            original_delete(self, function_name, qualifier)
+            if fn is not None:
+                _retire(fn)
+
+        return delete_function
+
+    @patch(
+        LambdaFunction,
+        "get_configuration",
+        signature="(self, on_create=False)",
+        requires=("_vpc_config", "role", "function_arn"),
+        why=WHY,
+        restores="GetFunction(Configuration) reports State Pending and LastUpdateStatus InProgress "
+        "(AWS Lambda developer guide, 'Lambda function states')",
+    )
+    def _(original_describe):  # type: ignore[no-untyped-def]
+        def get_configuration(self: LambdaFunction, on_create: bool = False) -> dict[str, Any]:
+            config = original_describe(self, on_create)
+            now = time.monotonic()
+            if now < getattr(self, "_livestack_pending_until", 0.0):
+                config.update(State="Pending", StateReason="The function is being created.", StateReasonCode="Creating")
+                config.update(LastUpdateStatus="InProgress")
+            elif now < getattr(self, "_livestack_updating_until", 0.0):
+                config.update(
+                    LastUpdateStatus="InProgress",
+                    LastUpdateStatusReason="The function is being created.",
+                    LastUpdateStatusReasonCode="Creating",
+                )
+            return config
+
+        return get_configuration
 
 
 def _retire(fn: LambdaFunction) -> None:
@@ -266,18 +314,29 @@ def _retire(fn: LambdaFunction) -> None:
 
 
 def _patch_ec2() -> None:
-    original_group = SecurityGroupBackend.delete_security_group
-    original_subnet = SubnetBackend.delete_subnet
+    restores = "DeleteSecurityGroup and DeleteSubnet answer DependencyViolation while Lambda's interfaces use them"
+    check_requires(NetworkInterfaceBackend, ("enis",), __name__)  # the EC2 backend's, that _in_use reads
 
-    def delete_security_group(self: Any, name: str | None = None, group_id: str | None = None) -> None:
-        if strict.current.enabled and group_id and _in_use(self, "group", group_id):
-            raise DependencyViolationError(f"resource {group_id} has a dependent object")
-        return original_group(self, name=name, group_id=group_id)
+    @patch(
+        SecurityGroupBackend,
+        "delete_security_group",
+        signature="(self, name=None, group_id=None)",
+        why=WHY,
+        restores=restores,
+    )
+    def _(original_group):  # type: ignore[no-untyped-def]
+        def delete_security_group(self: Any, name: str | None = None, group_id: str | None = None) -> None:
+            if strict.current.enabled and group_id and _in_use(self, "group", group_id):
+                raise DependencyViolationError(f"resource {group_id} has a dependent object")
+            return original_group(self, name=name, group_id=group_id)
 
-    def delete_subnet(self: Any, subnet_id: str) -> Any:
-        if strict.current.enabled and _in_use(self, "subnet", subnet_id):
-            raise DependencyViolationError(f"The subnet '{subnet_id}' has dependencies and cannot be deleted.")
-        return original_subnet(self, subnet_id)
+        return delete_security_group
 
-    SecurityGroupBackend.delete_security_group = delete_security_group
-    SubnetBackend.delete_subnet = delete_subnet
+    @patch(SubnetBackend, "delete_subnet", signature="(self, subnet_id)", why=WHY, restores=restores)
+    def _(original_subnet):  # type: ignore[no-untyped-def]
+        def delete_subnet(self: Any, subnet_id: str) -> Any:
+            if strict.current.enabled and _in_use(self, "subnet", subnet_id):
+                raise DependencyViolationError(f"The subnet '{subnet_id}' has dependencies and cannot be deleted.")
+            return original_subnet(self, subnet_id)
+
+        return delete_subnet

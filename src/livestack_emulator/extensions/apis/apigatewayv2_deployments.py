@@ -17,8 +17,9 @@ from typing import Any
 from moto.apigatewayv2.models import Stage, apigatewayv2_backends
 from werkzeug.wrappers import Response
 
-from ..protocol import json_error, json_response
-from . import Call, Registry
+from ...protocol import json_error, json_response
+from .. import Call, Registry
+from ..patching import patch
 
 _API = r"/v2/apis/(?P<api_id>[^/]+)"
 _STAGE_FIELDS = {
@@ -131,18 +132,23 @@ def register(registry: Registry) -> None:
         stage.updated = datetime.datetime.now()
         return json_response(stage.to_json())
 
-    original_to_json = Stage.to_json
+    @patch(
+        Stage,
+        "to_json",
+        signature="(self)",
+        requires=("auto_deploy",),
+        why="moto's stages have no deployment",
+        restores="GetStage reports deploymentId and, for an auto-deploying stage, lastDeploymentStatusMessage",
+    )
+    def _(original_to_json):  # type: ignore[no-untyped-def]
+        def to_json(stage: Stage) -> dict[str, Any]:
+            data = original_to_json(stage)
+            if getattr(stage, "deployment_id", None):
+                data["deploymentId"] = stage.deployment_id
+            if stage.auto_deploy:
+                data["lastDeploymentStatusMessage"] = (
+                    f"Successfully deployed stage with deployment ID '{data.get('deploymentId')}'"
+                )
+            return data
 
-    def to_json(stage: Stage) -> dict[str, Any]:
-        data = original_to_json(stage)
-        if getattr(stage, "deployment_id", None):
-            data["deploymentId"] = stage.deployment_id
-        if stage.auto_deploy:
-            data["lastDeploymentStatusMessage"] = (
-                f"Successfully deployed stage with deployment ID '{data.get('deploymentId')}'"
-            )
-        return data
-
-    if not getattr(Stage.to_json, "livestack_patched", False):
-        to_json.livestack_patched = True
-        Stage.to_json = to_json
+        return to_json

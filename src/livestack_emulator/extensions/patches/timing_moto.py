@@ -12,15 +12,17 @@ from typing import Any
 from moto.ec2.models.nat_gateways import NatGateway
 from moto.rds.models import DBCluster, DBInstance, DBProxy
 
-from .. import timing
-from . import Registry
+from ... import timing
+from .. import Registry
+from ..patching import ABSENT, patch
 
-# (model, attribute moto keeps the state in, the state moto sets at once, transitional state, timing kind)
+# (model, attribute moto keeps the state in, its signature (a property of moto's or an instance attribute),
+#  the state moto sets at once, transitional state, timing kind)
 _TIMED = (
-    (NatGateway, "state", "available", "pending", "nat_gateway"),
-    (DBCluster, "status", "available", "creating", "aurora_cluster"),
-    (DBInstance, "status", "available", "creating", "serverless_instance"),
-    (DBProxy, "status", "available", "creating", "proxy"),
+    (NatGateway, "state", ABSENT, "available", "pending", "nat_gateway"),
+    (DBCluster, "status", "property getter (self) setter (self, value)", "available", "creating", "aurora_cluster"),
+    (DBInstance, "status", ABSENT, "available", "creating", "serverless_instance"),
+    (DBProxy, "status", ABSENT, "available", "creating", "proxy"),
 )
 
 
@@ -41,15 +43,21 @@ def _timed_state(settled_state: str, transitional: str, kind: str, inner: Any) -
         else:
             self.__dict__["_livestack_state"] = value
 
-    result = property(get, set_)
-    result.fget.livestack_timed = True  # type: ignore[attr-defined]
-    return result
+    return property(get, set_)
 
 
 def register(registry: Registry) -> None:
-    for model, attribute, settled_state, transitional, kind in _TIMED:
-        existing = model.__dict__.get(attribute)
-        if isinstance(existing, property) and getattr(existing.fget, "livestack_timed", False):
-            continue
-        inner = existing if isinstance(existing, property) else None
-        setattr(model, attribute, _timed_state(settled_state, transitional, kind, inner))
+    for model, attribute, signature, settled_state, transitional, kind in _TIMED:
+
+        @patch(
+            model,
+            attribute,
+            signature=signature,
+            requires=(attribute,),
+            why="moto makes NAT gateways, Aurora clusters, DB instances and RDS Proxies ready at once",
+            restores="with --timing realistic each stays pending/creating for its scaled AWS creation time",
+        )
+        def _(
+            inner: Any, settled_state: str = settled_state, transitional: str = transitional, kind: str = kind
+        ) -> Any:
+            return _timed_state(settled_state, transitional, kind, inner)

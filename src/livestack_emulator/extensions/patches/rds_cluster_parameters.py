@@ -14,7 +14,8 @@ from typing import Any
 
 from moto.rds import models as rds_models
 
-from . import Registry
+from .. import Registry
+from ..patching import patch
 
 BOOLEAN = ("boolean", "0,1")
 
@@ -66,22 +67,36 @@ ENGINE_DEFAULTS: dict[str, tuple[dict, ...]] = {
 
 def register(registry: Registry) -> None:
     group_class = rds_models.DBClusterParameterGroup
-    if getattr(group_class, "_livestack_engine_defaults", False):
-        return
-    original_init = group_class.__init__
-    original_update = group_class.update_cluster_parameters
 
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        original_init(self, *args, **kwargs)
-        for parameter in ENGINE_DEFAULTS.get(self.db_parameter_group_family, ()):
-            self.parameters[parameter["ParameterName"]].update(parameter)
+    @patch(
+        group_class,
+        "__init__",
+        signature="(self, backend, db_cluster_parameter_group_name, description, db_parameter_group_family, tags=None)",
+        requires=("parameters", "db_parameter_group_family"),
+        why="moto creates a cluster parameter group with no parameters",
+        restores="DescribeDBClusterParameters lists the Aurora MySQL family's parameters, Source engine-default",
+    )
+    def _(original_init):  # type: ignore[no-untyped-def]
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+            original_init(self, *args, **kwargs)
+            for parameter in ENGINE_DEFAULTS.get(self.db_parameter_group_family, ()):
+                self.parameters[parameter["ParameterName"]].update(parameter)
 
-    def update_cluster_parameters(self: Any, new_parameters: Any) -> None:
-        new_parameters = list(new_parameters)
-        original_update(self, new_parameters)
-        for parameter in new_parameters:
-            self.parameters[parameter["ParameterName"]]["Source"] = "user"
+        return __init__
 
-    group_class.__init__ = __init__
-    group_class.update_cluster_parameters = update_cluster_parameters
-    group_class._livestack_engine_defaults = True
+    @patch(
+        group_class,
+        "update_cluster_parameters",
+        signature="(self, new_parameters)",
+        requires=("parameters",),
+        why="moto keeps a modified parameter's Source as the engine default",
+        restores="a parameter set by ModifyDBClusterParameterGroup has Source 'user'",
+    )
+    def _(original_update):  # type: ignore[no-untyped-def]
+        def update_cluster_parameters(self: Any, new_parameters: Any) -> None:
+            new_parameters = list(new_parameters)
+            original_update(self, new_parameters)
+            for parameter in new_parameters:
+                self.parameters[parameter["ParameterName"]]["Source"] = "user"
+
+        return update_cluster_parameters

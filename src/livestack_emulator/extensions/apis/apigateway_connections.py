@@ -12,9 +12,9 @@ from urllib.parse import unquote
 
 from werkzeug.wrappers import Response
 
-from ..protocol import json_error, json_response
-from ..websocket_gateway import MESSAGE_LIMIT, Gone
-from . import Call, Registry
+from ...protocol import json_error, json_response
+from ...websocket_gateway import MESSAGE_LIMIT, Gone
+from .. import Call, Registry
 
 _CONNECTION = r"(?:/[^/]+)?/@connections/(?P<connection_id>[^/]+)"
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 
-from moto.secretsmanager.models import secretsmanager_backends
+from moto.secretsmanager.models import SecretsManagerBackend, secretsmanager_backends
 from werkzeug.wrappers import Response
 
-from ..protocol import json_error
-from . import Call, Registry
+from ...protocol import json_error
+from .. import Call, Registry
+from ..patching import intercept
 
 MARKED_FOR_DELETION = "You can't perform this operation on the secret because it was marked for deletion."
 
@@ -34,4 +35,11 @@ def get_secret_value(call: Call) -> Response | None:
 
 
 def register(registry: Registry) -> None:
+    intercept(
+        "secretsmanager GetSecretValue",
+        __name__,
+        why="moto answers a secret marked for deletion with another message ('...currently marked deleted')",
+        restores=f"InvalidRequestException '{MARKED_FOR_DELETION}'",
+        requires=[(SecretsManagerBackend, ("_is_valid_identifier", "secrets"))],
+    )
     registry.action("secretsmanager", "GetSecretValue")(get_secret_value)

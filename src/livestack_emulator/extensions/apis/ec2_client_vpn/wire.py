@@ -1,21 +1,8 @@
-"""The EC2 query protocol both ways: flat request parameters in, ``<item>`` lists and scalars out."""
+"""The EC2 query protocol's flat request parameters (responses: ``moto_wire.query_result``)."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
-from xml.sax.saxutils import escape
-
-
-def to_xml(value: Any) -> str:
-    """Render a dict keyed by the model's ``locationName`` values; lists become ``<item>`` elements."""
-    if isinstance(value, dict):
-        return "".join(f"<{key}>{to_xml(inner)}</{key}>" for key, inner in value.items() if inner is not None)
-    if isinstance(value, (list, tuple)):
-        return "".join(f"<item>{to_xml(inner)}</item>" for inner in value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return escape(str(value))
 
 
 def param_list(params: dict[str, str], prefix: str) -> list[str]:

@@ -1,0 +1,1 @@
+"""Extensions of the first kind: the AWS APIs (operations, data planes) that moto lacks."""

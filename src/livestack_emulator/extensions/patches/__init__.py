@@ -1,0 +1,1 @@
+"""Extensions of the second kind: what moto gets wrong, each through ``extensions.patching``."""
