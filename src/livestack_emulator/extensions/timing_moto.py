@@ -2,6 +2,10 @@
 
 moto makes them ready at once. With realistic timing on (see ``livestack_emulator.timing``)
 each stays ``pending`` / ``creating`` for its scaled AWS duration, then reads as moto set it.
+
+In strict mode (``strict.py``) a DB instance requested while its Aurora cluster is still ``creating`` (AWS
+takes the request, as the console's "Create database" makes both at once) also stays ``creating`` until the
+cluster is ``available``: an instance is never available before its cluster (docs/aurora-critical-path.md).
 """
 
 from __future__ import annotations
@@ -12,25 +16,35 @@ from typing import Any
 from moto.ec2.models.nat_gateways import NatGateway
 from moto.rds.models import DBCluster, DBInstance, DBProxy
 
-from .. import timing
+from .. import strict, timing
 from . import Registry
 
-# (model, attribute moto keeps the state in, the state moto sets at once, transitional state, timing kind)
+
+def _cluster_creating(instance: Any) -> bool:
+    """Whether the Aurora cluster of a DB instance is still creating (strict mode only)."""
+    if not strict.current.enabled or not getattr(instance, "db_cluster_identifier", None):
+        return False
+    cluster = instance.backend.clusters.get(instance.db_cluster_identifier)
+    return cluster is not None and cluster.status == "creating"
+
+
+# (model, attribute moto keeps the state in, the state moto sets at once, transitional state, timing kind,
+# what else keeps it transitional)
 _TIMED = (
-    (NatGateway, "state", "available", "pending", "nat_gateway"),
-    (DBCluster, "status", "available", "creating", "aurora_cluster"),
-    (DBInstance, "status", "available", "creating", "serverless_instance"),
-    (DBProxy, "status", "available", "creating", "proxy"),
+    (NatGateway, "state", "available", "pending", "nat_gateway", None),
+    (DBCluster, "status", "available", "creating", "aurora_cluster", None),
+    (DBInstance, "status", "available", "creating", "serverless_instance", _cluster_creating),
+    (DBProxy, "status", "available", "creating", "proxy", None),
 )
 
 
-def _timed_state(settled_state: str, transitional: str, kind: str, inner: Any) -> property:
-    """A property that reads `transitional` until the resource's duration has passed."""
+def _timed_state(settled_state: str, transitional: str, kind: str, inner: Any, waits_for: Any) -> property:
+    """A property that reads `transitional` until the resource's duration has passed (and `waits_for` is false)."""
 
     def get(self: Any) -> Any:
         value = inner.fget(self) if inner else self.__dict__.get("_livestack_state")
         started = self.__dict__.setdefault("_livestack_created", time.monotonic())
-        if value == settled_state and not timing.current.settled(kind, started):
+        if value == settled_state and (not timing.current.settled(kind, started) or (waits_for and waits_for(self))):
             return transitional
         return value
 
@@ -47,9 +61,9 @@ def _timed_state(settled_state: str, transitional: str, kind: str, inner: Any) -
 
 
 def register(registry: Registry) -> None:
-    for model, attribute, settled_state, transitional, kind in _TIMED:
+    for model, attribute, settled_state, transitional, kind, waits_for in _TIMED:
         existing = model.__dict__.get(attribute)
         if isinstance(existing, property) and getattr(existing.fget, "livestack_timed", False):
             continue
         inner = existing if isinstance(existing, property) else None
-        setattr(model, attribute, _timed_state(settled_state, transitional, kind, inner))
+        setattr(model, attribute, _timed_state(settled_state, transitional, kind, inner, waits_for))
