@@ -106,6 +106,11 @@ BEHAVIOURS = {
         "in [AVAILABLE, MODIFYING, BACKING_UP]'; of a cluster creating, InvalidDBClusterStateFault "
         "(terraform-provider-aws internal/service/rds/proxy_target.go and its PR #19096)"
     ),
+    "rds_instance_in_creating_cluster": (
+        "CreateDBInstance in an Aurora cluster that is still creating is accepted (the console's Create database "
+        "requests both at once); the instance stays creating until the cluster is available (Aurora User Guide, "
+        "'Creating a DB cluster that uses Aurora Serverless v2'; docs/aurora-critical-path.md)"
+    ),
     "rds_serverless_v2_scaling_first": (
         "CreateDBInstance of a db.serverless instance in a cluster without ServerlessV2ScalingConfiguration answers "
         "InvalidDBClusterStateFault 'Set the Serverless v2 scaling configuration on the parent DB cluster before "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 import urllib.request
 
 import pytest
@@ -206,3 +207,30 @@ def test_lenient_mode_keeps_moto_leniency(tmp_path_factory):
         rds.modify_db_proxy(DBProxyName=proxy, IdleClientTimeout=60)
         rds.register_db_proxy_targets(DBProxyName=proxy, DBClusterIdentifiers=[cluster])
         assert len(rds.describe_db_proxy_targets(DBProxyName=proxy)["Targets"]) == 2
+
+
+def test_a_writer_requested_while_its_cluster_is_creating_waits_for_the_cluster(tmp_path_factory):
+    # The cluster creating for 6 seconds, the writer's own creation for 1 (one second per AWS minute): the writer,
+    # requested at once (the scaling configuration given to CreateDBCluster), is accepted and reads creating until
+    # the cluster is available, then available.
+    timing = json.dumps({"aurora_cluster": 6, "serverless_instance": 1})
+    process, emulator = start_emulator(tmp_path_factory.mktemp("rds-overlap") / "emulator.log", "--timing", timing)
+    try:
+        rds = emulator.client("rds")
+        cluster = create_cluster(rds, network(emulator))
+        writer = create_writer(rds, cluster)
+
+        def states() -> tuple[str, str]:
+            found = rds.describe_db_clusters(DBClusterIdentifier=cluster)["DBClusters"][0]["Status"]
+            return found, rds.describe_db_instances(DBInstanceIdentifier=writer)["DBInstances"][0]["DBInstanceStatus"]
+
+        assert states() == ("creating", "creating")
+        time.sleep(2)  # past the writer's own window, not the cluster's
+        assert states() == ("creating", "creating")
+        deadline = time.monotonic() + 30
+        while states()[0] == "creating" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert states() == ("available", "available")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

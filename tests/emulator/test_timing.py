@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 
 import pytest
-from conftest import start_emulator
+from conftest import ROOT, start_emulator
 
 from livestack_emulator import strict
 from livestack_emulator.timing import AWS_MINUTES, Timing
@@ -66,3 +67,16 @@ def test_timing_is_off_unless_asked_and_rejects_unknown_kinds():
     assert Timing('{"scale": 2, "proxy": 3}').seconds("proxy") == 6
     with pytest.raises(ValueError, match="unknown timing kinds"):
         Timing('{"nat": 1}')
+
+
+def test_the_bench_models_the_graph_as_site_yml_and_aws_order_it():
+    sys.path.insert(0, str(ROOT / "tests" / "tools"))
+    import bench
+
+    # The writer requested while the cluster is creating: the proxy, created once the cluster is available, is last.
+    assert bench.critical_path(AWS_MINUTES) == (11.0, ["aurora_cluster", "proxy"])
+    # The cluster-then-writer chain (Terraform, CloudFormation).
+    assert bench.critical_path(AWS_MINUTES, bench.CHAIN) == (13.0, ["aurora_cluster", "serverless_instance"])
+    # A writer is available no earlier than its cluster, however short its own creation.
+    slow_cluster = {**AWS_MINUTES, "aurora_cluster": 9.0, "proxy": 0.0}
+    assert bench.critical_path(slow_cluster) == (9.0, ["aurora_cluster"])

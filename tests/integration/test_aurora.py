@@ -63,6 +63,12 @@ def test_aurora_converges_once_publishes_its_facts_hides_its_password_and_tears_
 
         first = run_playbook("site.yml", "-vvv", *TAGS, stage=STAGE)
         assert first.rc == 0, first.output[-5000:]
+        # The writer is requested right after the cluster, which has its scaling configuration from CreateDBCluster
+        # (no ModifyDBCluster): the two creations overlap (docs/aurora-critical-path.md).
+        calls = emulator.requests(calls=True)["calls"]
+        rds_changes = [call["action"] for call in calls if call["service"] == "rds" and call["mutating"]]
+        assert rds_changes[rds_changes.index("CreateDBCluster") + 1] == "CreateDBInstance", rds_changes
+        assert "ModifyDBCluster" not in rds_changes, rds_changes
         rds = emulator.client("rds")
         cluster = rds.describe_db_clusters(DBClusterIdentifier=cluster_id(STAGE))["DBClusters"][0]
         assert cluster["ServerlessV2ScalingConfiguration"] == {"MinCapacity": 0.5, "MaxCapacity": 16.0}

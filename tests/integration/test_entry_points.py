@@ -1,11 +1,12 @@
 """The aurora role's later entry points (finish, wait) and rds_proxy's wait alone, in playbooks of their own.
 
-The role converges first with aurora_wait false (role_alone.yml: the secret, the groups, the cluster, nothing more);
+The role converges first with aurora_wait false (role_alone.yml: the secret, the groups, the cluster and its writer
+requested, nothing waited for); the writer is then deleted (as by hand, or by a run killed before its request);
 targets/entry_points/entry_points.yml then runs `tasks_from: finish` and `tasks_from: wait` (then `wait` alone) with
 nothing registered by an earlier run: they find the cluster and its secret by name, configure the scaling, create
-the writer, record its endpoint in the secret and converge the users; the second time (with rds_proxy's wait, after
-the proxy's converge without waiting for its targets) they change nothing. The network's and client_vpn's entry
-points alone are in test_user_playbook.py.
+the missing writer, record its endpoint in the secret and converge the users; the second time (with rds_proxy's
+wait, after the proxy's converge without waiting for its targets) they change nothing. The network's and
+client_vpn's entry points alone are in test_user_playbook.py.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import rds_available
 
 STAGE = "entryalone"
 PLAYBOOK = str(Path(__file__).parent / "targets" / "entry_points" / "entry_points.yml")
@@ -32,6 +34,11 @@ def test_aurora_finish_wait_and_proxy_wait_alone_complete_the_stage_then_change_
         assert started.rc == 0, started.output[-5000:]
         rds = emulator.client("rds")
         secrets = emulator.client("secretsmanager")
+        # A new cluster's writer is requested at once, while the cluster is creating (docs/aurora-critical-path.md).
+        members = rds.describe_db_instances(Filters=[{"Name": "db-cluster-id", "Values": [CLUSTER]}])["DBInstances"]
+        assert [m["DBInstanceIdentifier"] for m in members] == [f"{CLUSTER}-1"]
+        rds_available(rds, instances=[f"{CLUSTER}-1"])
+        rds.delete_db_instance(DBInstanceIdentifier=f"{CLUSTER}-1", SkipFinalSnapshot=True)
         assert rds.describe_db_instances(Filters=[{"Name": "db-cluster-id", "Values": [CLUSTER]}])["DBInstances"] == []
         secret_id = f"livestack-{STAGE}/aurora/master"
         assert json.loads(secrets.get_secret_value(SecretId=secret_id)["SecretString"])["host"] == ""
