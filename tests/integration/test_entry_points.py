@@ -7,6 +7,10 @@ nothing registered by an earlier run: they find the cluster and its secret by na
 the missing writer, record its endpoint in the secret and converge the users; the second time (with rds_proxy's
 wait, after the proxy's converge without waiting for its targets) they change nothing. The network's and
 client_vpn's entry points alone are in test_user_playbook.py.
+
+Then aurora and rds_proxy alone with their network and cluster given as their own options (aurora_subnet_ids,
+rds_proxy_cluster_identifier, ...) and no network or aurora role in the play: a network made with boto3, which no
+stage lookup finds, so that a role still reading the network or aurora role's facts would look them up and fail.
 """
 
 from __future__ import annotations
@@ -89,3 +93,69 @@ def test_aurora_finish_wait_and_proxy_wait_alone_complete_the_stage_then_change_
             extra_vars={"aurora_skip_final_snapshot": True},
         )
         assert cleanup.rc == 0, cleanup.output[-5000:]
+
+
+EXPLICIT = "explicitin"
+
+
+@pytest.mark.playbook
+def test_aurora_and_rds_proxy_alone_take_their_network_and_cluster_as_options(emulator, run_playbook):
+    ec2, rds = emulator.client("ec2"), emulator.client("rds")
+    vpc = ec2.create_vpc(CidrBlock="10.61.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.61.{i}.0/24", AvailabilityZone=f"us-east-1{zone}")["Subnet"][
+            "SubnetId"
+        ]
+        for i, zone in ((1, "a"), (2, "b"))
+    ]
+    group = ec2.create_security_group(GroupName="mine-database", Description="mine", VpcId=vpc)["GroupId"]
+    cluster_id = f"livestack-{EXPLICIT}-aurora"
+    aurora_options = {"livestack_role": "aurora", "aurora_subnet_ids": subnets, "aurora_security_group_id": group}
+    try:
+        emulator.clear_requests()
+        aurora = run_playbook(ROLE_ALONE, stage=EXPLICIT, extra_vars=aurora_options)
+        assert aurora.rc == 0, aurora.output[-5000:]
+        actions = Counter(call["action"] for call in emulator.requests(calls=True)["calls"])
+        assert actions["DescribeVpcs"] == 0, "no lookup of the stage's network"
+        cluster = rds.describe_db_clusters(DBClusterIdentifier=cluster_id)["DBClusters"][0]
+        assert [g["VpcSecurityGroupId"] for g in cluster["VpcSecurityGroups"]] == [group]
+        subnet_group = rds.describe_db_subnet_groups(DBSubnetGroupName=cluster["DBSubnetGroup"])["DBSubnetGroups"][0]
+        assert sorted(s["SubnetIdentifier"] for s in subnet_group["Subnets"]) == sorted(subnets)
+
+        secret = emulator.client("secretsmanager").describe_secret(SecretId=f"livestack-{EXPLICIT}/aurora/master")
+        proxy_options = {
+            "livestack_role": "rds_proxy",
+            "rds_proxy_subnet_ids": subnets,
+            "rds_proxy_security_group_id": group,
+            "rds_proxy_cluster_identifier": cluster_id,
+            "rds_proxy_cluster_resource_id": cluster["DbClusterResourceId"],
+            "rds_proxy_secret_arn": secret["ARN"],
+            "rds_proxy_db_users": ["livestack"],
+            "rds_proxy_wait_for_targets": False,
+        }
+        emulator.clear_requests()
+        proxy = run_playbook(ROLE_ALONE, stage=EXPLICIT, extra_vars=proxy_options)
+        assert proxy.rc == 0, proxy.output[-5000:]
+        actions = Counter(call["action"] for call in emulator.requests(calls=True)["calls"])
+        assert (actions["DescribeVpcs"], actions["DescribeSecret"]) == (0, 0), "no lookup of the network or cluster"
+        found = rds.describe_db_proxies(DBProxyName=f"livestack-{EXPLICIT}-proxy")["DBProxies"][0]
+        assert (sorted(found["VpcSubnetIds"]), found["VpcSecurityGroupIds"]) == (sorted(subnets), [group])
+        targets = rds.describe_db_proxy_targets(DBProxyName=found["DBProxyName"])["Targets"]
+        assert cluster_id in [target.get("RdsResourceId") for target in targets], targets
+
+        again = run_playbook(ROLE_ALONE, stage=EXPLICIT, extra_vars=proxy_options)
+        assert again.rc == 0, again.output[-5000:]
+        assert again.recap["changed"] == 0, again.output[-5000:]
+    finally:
+        cleanup = run_playbook(
+            "teardown.yml",
+            "--tags",
+            "aurora,rds_proxy",
+            stage=EXPLICIT,
+            extra_vars={"aurora_skip_final_snapshot": True},
+        )
+        assert cleanup.rc == 0, cleanup.output[-5000:]
+        ec2.delete_security_group(GroupId=group)
+        for subnet in subnets:
+            ec2.delete_subnet(SubnetId=subnet)
+        ec2.delete_vpc(VpcId=vpc)

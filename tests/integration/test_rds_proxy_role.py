@@ -318,13 +318,13 @@ def test_the_role_policy_reads_only_the_one_secret(emulator, run_playbook, stage
 
 # Bad options (ranges, choices, the name) are in tests/integration/bad_inputs.yml; these need the facts.
 BAD_INPUT = [
-    ({"aurora_secret_arn": "db-secret"}, "aurora_secret_arn (a Secrets Manager ARN, got 'db-secret')"),
-    ({"network_private_subnet_ids": ["subnet-a"]}, "the proxy needs network_private_subnet_ids (two)"),
+    ({"rds_proxy_secret_arn": "db-secret"}, "rds_proxy_secret_arn (a Secrets Manager ARN, got 'db-secret')"),
+    ({"rds_proxy_subnet_ids": ["subnet-a"]}, "the proxy needs rds_proxy_subnet_ids (two, got 1)"),
     (
-        {"aurora_kms_key_id": "alias/no-such-key", "rds_proxy_auth_scheme": "SECRETS"},
-        "aurora_kms_key_id 'alias/no-such-key' names no KMS key of us-east-1",
+        {"rds_proxy_secret_kms_key_id": "alias/no-such-key", "rds_proxy_auth_scheme": "SECRETS"},
+        "rds_proxy_secret_kms_key_id 'alias/no-such-key' names no KMS key of us-east-1",
     ),
-    ({"aurora_cluster_resource_id": ""}, "for end-to-end IAM, aurora_cluster_resource_id ('')"),
+    ({"rds_proxy_cluster_resource_id": ""}, "for end-to-end IAM, rds_proxy_cluster_resource_id ('')"),
     ({"rds_proxy_iam_auth": "DISABLED"}, "rds_proxy_iam_auth 'DISABLED' contradicts rds_proxy_auth_scheme IAM_AUTH"),
     ({"rds_proxy_db_users": ["app", "app"]}, "rds_proxy_db_users names app more than once"),
     ({"aurora_user_names": ["a b"]}, "rds_proxy_db_users: user 'a b' makes the IAM policy name"),
