@@ -113,6 +113,13 @@ def test_aurora_and_rds_proxy_alone_take_their_network_and_cluster_as_options(em
     aurora_options = {"livestack_role": "aurora", "aurora_subnet_ids": subnets, "aurora_security_group_id": group}
     try:
         emulator.clear_requests()
+        no_group = run_playbook(
+            ROLE_ALONE, stage=EXPLICIT, extra_vars={**aurora_options, "aurora_security_group_id": ""}
+        )
+        assert no_group.rc != 0 and "aurora_security_group_id the database security group (got '')" in no_group.output
+        assert emulator.requests()["mutating"] == 0, "refused before the secret"
+
+        emulator.clear_requests()
         aurora = run_playbook(ROLE_ALONE, stage=EXPLICIT, extra_vars=aurora_options)
         assert aurora.rc == 0, aurora.output[-5000:]
         actions = Counter(call["action"] for call in emulator.requests(calls=True)["calls"])
