@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import emulator_with, rds_available, start_emulator
+from conftest import emulator_with, rds_available, start_emulator, vpc_with_two_subnets
 
 # Windows long enough to be met on a loaded machine, short enough for a test (seconds).
 WINDOWS = {"proxy": 3, "serverless_instance": 3}
@@ -38,13 +38,7 @@ def network(emulator) -> dict:
     """Two subnets in two zones, a DB subnet group and a security group, for one test."""
     n = next(_numbers)
     ec2, rds = emulator.client("ec2"), emulator.client("rds")
-    vpc = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.40.{i}.0/24", AvailabilityZone=f"us-east-1{zone}")["Subnet"][
-            "SubnetId"
-        ]
-        for i, zone in ((1, "a"), (2, "b"))
-    ]
+    vpc, subnets = vpc_with_two_subnets(ec2, 40)
     rds.create_db_subnet_group(DBSubnetGroupName=f"states-{n}", DBSubnetGroupDescription="d", SubnetIds=subnets)
     group = ec2.create_security_group(GroupName=f"states-{n}", Description="d", VpcId=vpc)["GroupId"]
     return {"n": n, "subnets": subnets, "subnet_group": f"states-{n}", "group": group}

@@ -20,7 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import rds_available
+from conftest import rds_available, vpc_with_two_subnets
 
 STAGE = "entryalone"
 PLAYBOOK = str(Path(__file__).parent / "targets" / "entry_points" / "entry_points.yml")
@@ -101,13 +101,7 @@ EXPLICIT = "explicitin"
 @pytest.mark.playbook
 def test_aurora_and_rds_proxy_alone_take_their_network_and_cluster_as_options(emulator, run_playbook):
     ec2, rds = emulator.client("ec2"), emulator.client("rds")
-    vpc = ec2.create_vpc(CidrBlock="10.61.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.61.{i}.0/24", AvailabilityZone=f"us-east-1{zone}")["Subnet"][
-            "SubnetId"
-        ]
-        for i, zone in ((1, "a"), (2, "b"))
-    ]
+    vpc, subnets = vpc_with_two_subnets(ec2, 61)
     group = ec2.create_security_group(GroupName="mine-database", Description="mine", VpcId=vpc)["GroupId"]
     cluster_id = f"livestack-{EXPLICIT}-aurora"
     aurora_options = {"livestack_role": "aurora", "aurora_subnet_ids": subnets, "aurora_security_group_id": group}

@@ -10,7 +10,7 @@ import json
 import time
 
 import pytest
-from conftest import ansible_playbook, emulator_with
+from conftest import ansible_playbook, emulator_with, vpc_with_two_subnets
 
 pytestmark = [pytest.mark.playbook]
 STAGE = "proxyiam"
@@ -29,13 +29,7 @@ def slow_iam(tmp_path_factory):
 def stage_facts(emulator) -> dict:
     """What the network and aurora roles publish, made with boto3: an available cluster with its writer."""
     ec2, rds = emulator.client("ec2"), emulator.client("rds")
-    vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.42.{i}.0/24", AvailabilityZone=f"us-east-1{zone}")["Subnet"][
-            "SubnetId"
-        ]
-        for i, zone in ((1, "a"), (2, "b"))
-    ]
+    vpc, subnets = vpc_with_two_subnets(ec2, 42)
     groups = {
         name: ec2.create_security_group(GroupName=f"{STAGE}-{name}", Description=name, VpcId=vpc)["GroupId"]
         for name in ("app", "vpn", "database")

@@ -12,6 +12,7 @@ from urllib.parse import unquote
 
 import pymysql
 import pytest
+from conftest import vpc_with_two_subnets
 
 STAGE = "proxyrole"
 # The stand-in is the stage's (the stage check refuses a resource named like the stage without its tags).
@@ -63,13 +64,7 @@ def document(found) -> dict:
 def stage_facts(emulator):
     """The facts of the network and aurora roles, for resources made with boto3."""
     ec2, rds = emulator.client("ec2"), emulator.client("rds")
-    vpc = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.40.{i}.0/24", AvailabilityZone=f"us-east-1{zone}")["Subnet"][
-            "SubnetId"
-        ]
-        for i, zone in ((1, "a"), (2, "b"))
-    ]
+    vpc, subnets = vpc_with_two_subnets(ec2, 40)
     groups = {
         name: ec2.create_security_group(GroupName=f"{STAGE}-{name}", Description=name, VpcId=vpc)["GroupId"]
         for name in ("app", "vpn", "database")

@@ -20,7 +20,7 @@ import pytest
 import yaml
 from ansible_module import run_module
 from botocore.exceptions import ClientError
-from conftest import emulator_with, rds_available
+from conftest import emulator_with, rds_available, vpc_with_two_subnets
 
 ROOT = Path(__file__).resolve().parents[2]
 # The proxy stays creating, and a new instance creating, this long (seconds): longer than ansible's start.
@@ -39,13 +39,7 @@ def strict_emulator(tmp_path_factory):
 def network(strict_emulator) -> dict:
     n = next(_numbers)
     ec2, rds = strict_emulator.client("ec2"), strict_emulator.client("rds")
-    vpc = ec2.create_vpc(CidrBlock="10.50.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.50.{i}.0/24", AvailabilityZone=f"us-east-1{zone}")["Subnet"][
-            "SubnetId"
-        ]
-        for i, zone in ((1, "a"), (2, "b"))
-    ]
+    _, subnets = vpc_with_two_subnets(ec2, 50)
     rds.create_db_subnet_group(DBSubnetGroupName=f"states-it-{n}", DBSubnetGroupDescription="d", SubnetIds=subnets)
     return {"n": n, "subnets": subnets, "subnet_group": f"states-it-{n}"}
 
