@@ -7,8 +7,8 @@ amazon.aws four steps, against the emulator (whose ACM re-import follows AWS, se
 
 from __future__ import annotations
 
-from ansible_module import four_steps
 from client_vpn_pki import ThrowawayPki
+from support.modules import four_steps
 
 MODULE = "community.aws.acm_certificate"
 
@@ -26,12 +26,12 @@ def test_acm_certificate_reimports_in_place_only_when_the_pem_changes(emulator):
             "tags": {"livestack:stage": "acm-test"},
         }
 
-    imported = four_steps(emulator, args(), MODULE)
+    _, imported = four_steps(emulator, args(), MODULE)
     arn = imported["certificate"]["arn"]
     assert imported["certificate"]["domain_name"] == "vpn.acm-test.internal"
 
     pki.renew_server()
-    renewed = four_steps(emulator, args(), MODULE)
+    _, renewed = four_steps(emulator, args(), MODULE)
     assert renewed["certificate"]["arn"] == arn, "re-imported in place"
     assert acm.get_certificate(CertificateArn=arn)["Certificate"].strip() == pki.pem(pki.server).strip()
     tags = {t["Key"]: t["Value"] for t in acm.list_tags_for_certificate(CertificateArn=arn)["Tags"]}

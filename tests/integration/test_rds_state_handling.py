@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ansible_module import run_module
 from botocore.exceptions import ClientError
 from conftest import emulator_with, rds_available, vpc_with_two_subnets
+from support.modules import run_module
 
 ROOT = Path(__file__).resolve().parents[2]
 # The proxy stays creating, and a new instance creating, this long (seconds): longer than ansible's start.
