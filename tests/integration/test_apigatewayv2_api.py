@@ -31,8 +31,8 @@ def described(emulator, name: str) -> list:
 
 
 def test_a_websocket_api_is_created_changed_and_deleted_in_four_steps(emulator):
-    predicted, applied = four_steps(emulator, WEBSOCKET, MODULE)
-    api = applied["api"]
+    steps = four_steps(emulator, WEBSOCKET, MODULE)
+    api = steps.applied["api"]
     assert api["protocol_type"] == "WEBSOCKET"
     assert api["route_selection_expression"] == "$request.body.action"
     assert {(r["key"], r["integration"], r["authorization_type"]) for r in api["routes"]} == {
@@ -43,7 +43,9 @@ def test_a_websocket_api_is_created_changed_and_deleted_in_four_steps(emulator):
     assert [(s["name"], s["auto_deploy"]) for s in api["stages"]] == [("apitest", True)]
     assert api["tags"] == {"livestack:stage": "apitest"}
     assert described(emulator, WEBSOCKET["name"]) == [api]
-    assert predicted["diff"]["before"] == {} and predicted["diff"]["after"]["routes"]  # --diff shows the creation
+    assert (
+        steps.predicted["diff"]["before"] == {} and steps.predicted["diff"]["after"]["routes"]
+    )  # --diff shows the creation
 
     changed = {
         **WEBSOCKET,
@@ -71,7 +73,7 @@ def test_an_http_api_in_front_of_a_function(emulator):
         "routes": [{"key": "$default", "integration": "app"}, {"key": "GET /hello", "integration": "app"}],
         "stage": {"name": "$default"},
     }
-    _, applied = four_steps(emulator, options, MODULE)
+    applied = four_steps(emulator, options, MODULE).applied
     api = applied["api"]
     assert api["integrations"][0]["payload_format_version"] == "2.0"
     assert api["integrations"][0]["timeout_ms"] == 30000

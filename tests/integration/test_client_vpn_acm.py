@@ -26,12 +26,12 @@ def test_acm_certificate_reimports_in_place_only_when_the_pem_changes(emulator):
             "tags": {"livestack:stage": "acm-test"},
         }
 
-    _, imported = four_steps(emulator, args(), MODULE)
+    imported = four_steps(emulator, args(), MODULE).applied
     arn = imported["certificate"]["arn"]
     assert imported["certificate"]["domain_name"] == "vpn.acm-test.internal"
 
     pki.renew_server()
-    _, renewed = four_steps(emulator, args(), MODULE)
+    renewed = four_steps(emulator, args(), MODULE).applied
     assert renewed["certificate"]["arn"] == arn, "re-imported in place"
     assert acm.get_certificate(CertificateArn=arn)["Certificate"].strip() == pki.pem(pki.server).strip()
     tags = {t["Key"]: t["Value"] for t in acm.list_tags_for_certificate(CertificateArn=arn)["Tags"]}

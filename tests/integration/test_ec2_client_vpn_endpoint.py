@@ -88,11 +88,11 @@ def aws_state(emulator, endpoint_id: str) -> dict:
 
 
 def test_endpoint_lifecycle_in_four_steps(emulator, world, pki):
-    predicted, created = four_steps(emulator, endpoint_args(world), MODULE)
-    endpoint = created["client_vpn_endpoint"]
+    steps = four_steps(emulator, endpoint_args(world), MODULE)
+    endpoint = steps.applied["client_vpn_endpoint"]
     endpoint_id = endpoint["client_vpn_endpoint_id"]
     server_side = ("client_vpn_endpoint_id", "status", "dns_name")  # what only AWS knows before creation
-    assert endpoint == {**predicted["client_vpn_endpoint"], **{key: endpoint[key] for key in server_side}}
+    assert endpoint == {**steps.predicted["client_vpn_endpoint"], **{key: endpoint[key] for key in server_side}}
     assert endpoint["status"] == "available"
     assert endpoint["tags"] == {"Name": "cvpn-module-test", "livestack:stage": "module-test"}
     assert aws_state(emulator, endpoint_id) == {
@@ -114,7 +114,7 @@ def test_endpoint_lifecycle_in_four_steps(emulator, world, pki):
     assert aws_state(emulator, endpoint_id)["rules"] == [("10.61.0.0/16", ""), ("10.61.2.0/24", "subnet b")]
 
     first_crl, second_crl = pki.crl(1001), pki.crl(1001, 1002)
-    _, purged = four_steps(
+    purged = four_steps(
         emulator,
         endpoint_args(
             world,
@@ -126,7 +126,7 @@ def test_endpoint_lifecycle_in_four_steps(emulator, world, pki):
             client_certificate_revocation_list=first_crl,
         ),
         MODULE,
-    )
+    ).applied
     assert purged["client_vpn_endpoint"]["client_vpn_endpoint_id"] == endpoint_id
     assert aws_state(emulator, endpoint_id) == {
         "subnets": [world["b"]],
@@ -138,9 +138,9 @@ def test_endpoint_lifecycle_in_four_steps(emulator, world, pki):
         "target_subnet_ids": [world["b"]],
         "authorization_rules": [{"target_network_cidr": "10.61.2.0/24", "authorize_all_groups": True}],
     }
-    _, crl_changed = four_steps(
+    crl_changed = four_steps(
         emulator, endpoint_args(world, **purged_args, client_certificate_revocation_list=second_crl), MODULE
-    )
+    ).applied
     unchanged = ("target_subnet_ids", "authorization_rules", "description", "dns_servers", "session_timeout_hours")
     assert {key: crl_changed["client_vpn_endpoint"][key] for key in unchanged} == {
         key: purged["client_vpn_endpoint"][key] for key in unchanged

@@ -109,7 +109,7 @@ def test_a_declared_user_that_has_a_password_is_refused_before_any_change(emulat
 
 
 def test_databases_users_and_grants_in_four_steps(emulator, cluster, tmp_path):
-    _, applied = four_steps(emulator, args(cluster), MODULE)
+    applied = four_steps(emulator, args(cluster), MODULE).applied
     assert applied["databases"] == ["initial", "legacy_db", "reports", "shop_app"]
     assert applied["previous"]["users"] == {"legacy": {"grants": {"shop_app": ["SELECT"]}}}
     assert applied["users"]["reporting"] == {
@@ -146,7 +146,7 @@ def test_a_change_and_purge_in_four_steps(emulator, cluster, tmp_path):
         "databases": ["shop_app"],
         "users": [{"name": "app", "grants": [{"database": "shop_app", "privileges": ["SELECT", "INSERT"]}]}],
     }
-    _, applied = four_steps(emulator, args(cluster, **declared, purge=True), MODULE)
+    applied = four_steps(emulator, args(cluster, **declared, purge=True), MODULE).applied
     assert applied["statements"] == [
         "REVOKE ALL PRIVILEGES ON `shop\\_app`.* FROM 'app'@'%'",
         "GRANT INSERT, SELECT ON `shop\\_app`.* TO 'app'@'%'",

@@ -13,6 +13,7 @@ import contextlib
 import importlib
 import io
 import json
+from dataclasses import dataclass
 
 from ansible.module_utils import basic
 
@@ -40,9 +41,16 @@ def run_module(emulator, module: str, args: dict, *, check: bool = False, diff: 
     return status, result
 
 
-def four_steps(emulator, args: dict, module: str) -> tuple[dict, dict]:
+@dataclass
+class Steps:
+    predicted: dict  # check mode's result
+    applied: dict  # the apply's result
+    mutations: list[str]  # the mutating actions of the apply, in order
+
+
+def four_steps(emulator, args: dict, module: str) -> Steps:
     """Check mode, apply, check mode, apply: the first two change, the last two do not, and neither check mode
-    makes a mutating request. Returns check mode's prediction and the first apply's result."""
+    nor the second apply makes a mutating request."""
     emulator.clear_requests()
     status, predicted = run_module(emulator, module, args, check=True, diff=True)
     assert status == "CHANGED", predicted
@@ -50,10 +58,11 @@ def four_steps(emulator, args: dict, module: str) -> tuple[dict, dict]:
 
     status, applied = run_module(emulator, module, args, diff=True)
     assert status == "CHANGED", applied
+    mutations = [call["action"] for call in emulator.requests(calls=True)["calls"] if call["mutating"]]
 
     emulator.clear_requests()
     for dry in (True, False):
         status, again = run_module(emulator, module, args, check=dry)
         assert status == "SUCCESS", again
     assert emulator.requests()["mutating"] == 0, emulator.requests(calls=True)
-    return predicted, applied
+    return Steps(predicted, applied, mutations)
