@@ -104,33 +104,6 @@ def create_function(client, timeout: float = 30.0, **spec) -> dict:
     return created
 
 
-def vpc_with_two_subnets(ec2, second_octet: int) -> tuple[str, list[str]]:
-    """A VPC 10.<second_octet>.0.0/16 made with boto3 and two /24 subnets in us-east-1a and us-east-1b (what an
-    Aurora subnet group or an RDS Proxy needs): the VPC id and the subnet ids."""
-    vpc = ec2.create_vpc(CidrBlock=f"10.{second_octet}.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.{second_octet}.{i}.0/24", AvailabilityZone=f"us-east-1{zone}")[
-            "Subnet"
-        ]["SubnetId"]
-        for i, zone in ((1, "a"), (2, "b"))
-    ]
-    return vpc, subnets
-
-
-def rds_available(rds, proxy: str | None = None, instances: tuple[str, ...] | list[str] = (), timeout: float = 60.0):
-    """Wait, as a client must on AWS, until the DB instances and the RDS Proxy are available: in strict mode a new
-    one stays creating a while (strict.SECONDS), and AWS refuses to register or change it meanwhile."""
-    attempts = max(int(timeout / 0.2), 1)
-    for instance in instances:
-        rds.get_waiter("db_instance_available").wait(
-            DBInstanceIdentifier=instance, WaiterConfig={"Delay": 0.2, "MaxAttempts": attempts}
-        )
-    deadline = time.monotonic() + timeout
-    while proxy and rds.describe_db_proxies(DBProxyName=proxy)["DBProxies"][0]["Status"] != "available":
-        assert time.monotonic() < deadline, f"RDS proxy {proxy} not available after {timeout}s"
-        time.sleep(0.2)
-
-
 def start_emulator(
     log_path: Path, *options: str, env: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen, Emulator]:

@@ -22,8 +22,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import rds_available, start_emulator
+from conftest import start_emulator
 from openvpn_client import Client
+from support.builders import rds_available
 from test_openvpn_dataplane import Pki, export, make_endpoint, pem, profile
 
 SQL = shutil.which("livestack-sql", path=str(Path(sys.executable).parent))

@@ -16,8 +16,9 @@ from unittest import mock
 import boto3
 import pymysql
 import pytest
-from conftest import rds_available, start_emulator
+from conftest import start_emulator
 from cryptography import x509
+from support.builders import rds_available
 
 from livestack_emulator import dataplane
 from livestack_emulator.dataplane import mysql

@@ -25,12 +25,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import Emulator, rds_available, start_emulator
+from conftest import Emulator, start_emulator
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from openvpn_client import Client, tunnels_possible
+from support.builders import rds_available
 
 from livestack_emulator import dataplane
 from livestack_emulator.dataplane import openvpn

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import pymysql
 import pytest
 from botocore.exceptions import ClientError
-from conftest import rds_available, start_emulator
+from conftest import start_emulator
+from support.builders import rds_available
 
 from livestack_emulator.extensions.apis import rds_data
 

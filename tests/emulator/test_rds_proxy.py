@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import rds_available
+from support.builders import rds_available
 
 _names = itertools.count()
 

@@ -11,7 +11,8 @@ import time
 import urllib.request
 
 import pytest
-from conftest import emulator_with, rds_available
+from conftest import emulator_with
+from support.builders import rds_available
 
 # The IAM window long enough to be met after the proxy's own window, short enough for a test (seconds).
 WINDOWS = {"iam_propagation": 6, "proxy": 0.5, "serverless_instance": 0.5}

@@ -14,7 +14,8 @@ import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import emulator_with, rds_available, start_emulator, vpc_with_two_subnets
+from conftest import emulator_with, start_emulator
+from support.builders import rds_available, vpc_with_two_subnets
 
 # Windows long enough to be met on a loaded machine, short enough for a test (seconds).
 WINDOWS = {"proxy": 3, "serverless_instance": 3}

@@ -20,7 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import rds_available, vpc_with_two_subnets
+from support.builders import rds_available, vpc_with_two_subnets
 
 STAGE = "entryalone"
 PLAYBOOK = str(Path(__file__).parent / "targets" / "entry_points" / "entry_points.yml")

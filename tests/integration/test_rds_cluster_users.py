@@ -11,6 +11,7 @@ import urllib.request
 
 import pymysql
 import pytest
+from support.builders import serverless_cluster
 from support.modules import four_steps, run_module
 
 MODULE = "livestack.aws.rds_cluster_users"
@@ -38,20 +39,9 @@ def cluster(emulator) -> dict:
     """A cluster with an instance and the Data API on, and what someone made by hand before the module ran:
     a password user, a database, and a grant of app's database to that user by a wildcard pattern."""
     rds = emulator.client("rds")
-    created = rds.create_db_cluster(
-        DBClusterIdentifier=CLUSTER,
-        Engine="aurora-mysql",
-        EngineVersion="8.0.mysql_aurora.3.08.2",
-        MasterUsername="admin",
-        MasterUserPassword=MASTER_PASSWORD,
-        DatabaseName="initial",
-        EnableIAMDatabaseAuthentication=True,
-        ServerlessV2ScalingConfiguration={"MinCapacity": 0.5, "MaxCapacity": 2},
-    )["DBCluster"]
-    rds.create_db_instance(
-        DBInstanceIdentifier=f"{CLUSTER}-1", DBInstanceClass="db.serverless", Engine="aurora-mysql",
-        DBClusterIdentifier=CLUSTER,
-    )  # fmt: skip
+    created = serverless_cluster(
+        rds, CLUSTER, MASTER_PASSWORD, EngineVersion="8.0.mysql_aurora.3.08.2", DatabaseName="initial"
+    )
     rds.enable_http_endpoint(ResourceArn=created["DBClusterArn"])
     secret = emulator.client("secretsmanager").create_secret(
         Name=f"{CLUSTER}/master", SecretString=json.dumps({"username": "admin", "password": MASTER_PASSWORD})

@@ -7,6 +7,7 @@ import itertools
 import json
 
 import pytest
+from support.builders import serverless_cluster
 from support.modules import four_steps, run_module
 
 MODULE = "livestack.aws.rds_db_proxy"
@@ -34,20 +35,7 @@ def database(emulator):
     ]
     rds.create_db_subnet_group(DBSubnetGroupName="proxy-it", DBSubnetGroupDescription="d", SubnetIds=subnets[:2])
     cluster = "proxy-it-aurora"
-    rds.create_db_cluster(
-        DBClusterIdentifier=cluster,
-        Engine="aurora-mysql",
-        MasterUsername="admin",
-        MasterUserPassword="password1",
-        DBSubnetGroupName="proxy-it",
-        ServerlessV2ScalingConfiguration={"MinCapacity": 0.5, "MaxCapacity": 2},
-    )
-    rds.create_db_instance(
-        DBInstanceIdentifier=f"{cluster}-1",
-        DBInstanceClass="db.serverless",
-        Engine="aurora-mysql",
-        DBClusterIdentifier=cluster,
-    )
+    serverless_cluster(rds, cluster, "password1", DBSubnetGroupName="proxy-it")
     return {"subnets": subnets, "group": group, "secret": secret, "role": role, "cluster": cluster}
 
 

@@ -10,11 +10,11 @@ import json
 import time
 
 import pytest
-from conftest import ansible_playbook, emulator_with, vpc_with_two_subnets
+from conftest import ansible_playbook, emulator_with
+from support.builders import stage_stand_in
 
 pytestmark = [pytest.mark.playbook]
 STAGE = "proxyiam"
-OWNED = [{"Key": "livestack:project", "Value": "livestack"}, {"Key": "livestack:stage", "Value": STAGE}]
 # Longer than the tasks between the role's creation and the wait for the targets, on a busy machine.
 WINDOWS = {"iam_propagation": 45}
 ROLE = f"arn:aws:iam::123456789012:role/livestack-{STAGE}-proxy"
@@ -28,46 +28,7 @@ def slow_iam(tmp_path_factory):
 
 def stage_facts(emulator) -> dict:
     """What the network and aurora roles publish, made with boto3: an available cluster with its writer."""
-    ec2, rds = emulator.client("ec2"), emulator.client("rds")
-    vpc, subnets = vpc_with_two_subnets(ec2, 42)
-    groups = {
-        name: ec2.create_security_group(GroupName=f"{STAGE}-{name}", Description=name, VpcId=vpc)["GroupId"]
-        for name in ("app", "vpn", "database")
-    }
-    secret = emulator.client("secretsmanager").create_secret(Name=f"{STAGE}-db", SecretString="{}")["ARN"]
-    rds.create_db_subnet_group(DBSubnetGroupName=STAGE, DBSubnetGroupDescription="d", SubnetIds=subnets)
-    cluster = rds.create_db_cluster(
-        DBClusterIdentifier=f"livestack-{STAGE}-aurora",
-        Engine="aurora-mysql",
-        MasterUsername="admin",
-        MasterUserPassword="password1",
-        DBSubnetGroupName=STAGE,
-        VpcSecurityGroupIds=[groups["database"]],
-        EnableIAMDatabaseAuthentication=True,
-        ServerlessV2ScalingConfiguration={"MinCapacity": 0.5, "MaxCapacity": 2},
-        Tags=OWNED,
-    )["DBCluster"]
-    rds.create_db_instance(
-        Tags=OWNED,
-        DBInstanceIdentifier=f"livestack-{STAGE}-aurora-1",
-        DBInstanceClass="db.serverless",
-        Engine="aurora-mysql",
-        DBClusterIdentifier=cluster["DBClusterIdentifier"],
-    )
-    return {
-        "network_vpc_id": vpc,
-        "network_private_subnet_ids": subnets,
-        "network_security_group_ids": groups,
-        "aurora_cluster_identifier": cluster["DBClusterIdentifier"],
-        "aurora_cluster_arn": cluster["DBClusterArn"],
-        "aurora_cluster_resource_id": cluster["DbClusterResourceId"],
-        "aurora_endpoint": cluster["Endpoint"],
-        "aurora_port": cluster["Port"],
-        "aurora_secret_arn": secret,
-        "aurora_master_username": "admin",
-        "aurora_kms_key_id": "",
-        "aurora_user_names": ["app"],
-    }
+    return stage_stand_in(emulator, STAGE, 42)
 
 
 def instance_health(emulator) -> dict:

@@ -12,11 +12,9 @@ from urllib.parse import unquote
 
 import pymysql
 import pytest
-from conftest import vpc_with_two_subnets
+from support.builders import stage_stand_in
 
 STAGE = "proxyrole"
-# The stand-in is the stage's (the stage check refuses a resource named like the stage without its tags).
-OWNED = [{"Key": "livestack:project", "Value": "livestack"}, {"Key": "livestack:stage", "Value": STAGE}]
 ACCOUNT = "123456789012"
 ACCESS_DENIED = 1045
 # IAM users of the cluster: app and report are declared, intruder never is.
@@ -63,56 +61,16 @@ def document(found) -> dict:
 @pytest.fixture(scope="module")
 def stage_facts(emulator):
     """The facts of the network and aurora roles, for resources made with boto3."""
-    ec2, rds = emulator.client("ec2"), emulator.client("rds")
-    vpc, subnets = vpc_with_two_subnets(ec2, 40)
-    groups = {
-        name: ec2.create_security_group(GroupName=f"{STAGE}-{name}", Description=name, VpcId=vpc)["GroupId"]
-        for name in ("app", "vpn", "database")
-    }
-    secrets = emulator.client("secretsmanager")
-    secret = secrets.create_secret(Name=f"{STAGE}-db", SecretString='{"username": "admin", "password": "password1"}')[
-        "ARN"
-    ]
-    other_secret = secrets.create_secret(Name=f"{STAGE}-other", SecretString="{}")["ARN"]
-    rds.create_db_subnet_group(DBSubnetGroupName=STAGE, DBSubnetGroupDescription="d", SubnetIds=subnets)
-    cluster = rds.create_db_cluster(
-        DBClusterIdentifier=f"livestack-{STAGE}-aurora",
-        Engine="aurora-mysql",
-        MasterUsername="admin",
-        MasterUserPassword="password1",
-        DBSubnetGroupName=STAGE,
-        VpcSecurityGroupIds=[groups["database"]],
-        EnableIAMDatabaseAuthentication=True,
-        ServerlessV2ScalingConfiguration={"MinCapacity": 0.5, "MaxCapacity": 2},
-        Tags=OWNED,
-    )["DBCluster"]
-    rds.create_db_instance(
-        Tags=OWNED,
-        DBInstanceIdentifier=f"livestack-{STAGE}-aurora-1",
-        DBInstanceClass="db.serverless",
-        Engine="aurora-mysql",
-        DBClusterIdentifier=cluster["DBClusterIdentifier"],
+    facts = stage_stand_in(
+        emulator, STAGE, 40, secret='{"username": "admin", "password": "password1"}', users=("app", "report")
     )
+    other_secret = emulator.client("secretsmanager").create_secret(Name=f"{STAGE}-other", SecretString="{}")["ARN"]
     # The aurora role makes its users through the Data API; here the master makes them over TLS.
-    with connect(emulator, cluster["Endpoint"], "admin", password="password1") as db, db.cursor() as cursor:
+    with connect(emulator, facts["aurora_endpoint"], "admin", password="password1") as db, db.cursor() as cursor:
         cursor.execute("CREATE DATABASE app")
         for user in DB_USERS:
             cursor.execute(f"CREATE USER '{user}'@'%' IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS'")
             cursor.execute(f"GRANT SELECT ON app.* TO '{user}'@'%'")
-    facts = {
-        "network_vpc_id": vpc,
-        "network_private_subnet_ids": subnets,
-        "network_security_group_ids": groups,
-        "aurora_cluster_identifier": cluster["DBClusterIdentifier"],
-        "aurora_cluster_arn": cluster["DBClusterArn"],
-        "aurora_cluster_resource_id": cluster["DbClusterResourceId"],
-        "aurora_endpoint": cluster["Endpoint"],
-        "aurora_port": cluster["Port"],
-        "aurora_secret_arn": secret,
-        "aurora_master_username": "admin",
-        "aurora_kms_key_id": "",
-        "aurora_user_names": ["app", "report"],
-    }
     kms = emulator.client("kms")
     key = kms.create_key(Description=f"{STAGE} database secret")["KeyMetadata"]
     kms.create_alias(AliasName=f"alias/{STAGE}-db", TargetKeyId=key["KeyId"])

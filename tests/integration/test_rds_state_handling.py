@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 from botocore.exceptions import ClientError
-from conftest import emulator_with, rds_available, vpc_with_two_subnets
+from conftest import emulator_with
+from support.builders import rds_available, vpc_with_two_subnets
 from support.modules import run_module
 
 ROOT = Path(__file__).resolve().parents[2]

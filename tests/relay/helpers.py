@@ -14,7 +14,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from conftest import create_function, rds_available
+from conftest import create_function
+from support.builders import rds_available, serverless_cluster
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = ROOT / "roles" / "dev_relay" / "files"
@@ -281,20 +282,7 @@ def deploy_database(emulator, prefix: str, user: str = "relayuser", name: str = 
     secret = secrets.create_secret(
         Name=f"{prefix}-master", SecretString=json.dumps({"username": "admin", "password": password})
     )["ARN"]
-    cluster = rds.create_db_cluster(
-        DBClusterIdentifier=f"{prefix}-aurora",
-        Engine="aurora-mysql",
-        MasterUsername="admin",
-        MasterUserPassword=password,
-        EnableIAMDatabaseAuthentication=True,
-        ServerlessV2ScalingConfiguration={"MinCapacity": 0.5, "MaxCapacity": 2},
-    )["DBCluster"]
-    rds.create_db_instance(
-        DBInstanceIdentifier=f"{prefix}-aurora-1",
-        DBInstanceClass="db.serverless",
-        Engine="aurora-mysql",
-        DBClusterIdentifier=f"{prefix}-aurora",
-    )
+    cluster = serverless_cluster(rds, f"{prefix}-aurora", password)
     deadline = time.monotonic() + 60
     while True:  # the cluster's MariaDB starts in the background
         try:
