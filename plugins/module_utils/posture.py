@@ -27,14 +27,12 @@ PUBLIC_GRANTEES = (
 SSE_ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
 OPEN = re.compile(r" from (0\.0\.0\.0/0|::/0)$")
 
-Record = Mapping[str, Any]
 
-
-def _first(items: Sequence[Record] | None) -> Record:
+def _first(items: Sequence[Mapping[str, Any]] | None) -> Mapping[str, Any]:
     return items[0] if items else {}
 
 
-def _whole_or_inner(value: Any, key: str) -> Record:
+def _whole_or_inner(value: Any, key: str) -> Mapping[str, Any]:
     """amazon.aws 10's s3_bucket_info gives S3's answer whole ({key: {...}}, as its RETURN says), 11 the inner dict."""
     value = value or {}
     return value.get(key, value) if isinstance(value, Mapping) else {}
@@ -50,14 +48,14 @@ class Posture:
     functions, apis, relay_roles.
     """
 
-    described: Mapping[str, Sequence[Record]]
+    described: Mapping[str, Sequence[Mapping[str, Any]]]
     prefix: str
     stage: str
     account: str
     database_port: int = 3306
     db_users: Sequence[str] = field(default_factory=list)
 
-    def __getitem__(self, kind: str) -> Sequence[Record]:
+    def __getitem__(self, kind: str) -> Sequence[Mapping[str, Any]]:
         return self.described.get(kind) or []
 
     # --- names -----------------------------------------------------------------------------------------
@@ -73,15 +71,15 @@ class Posture:
     # --- the stage's resources ------------------------------------------------------------------------
 
     @property
-    def cluster(self) -> Record:
+    def cluster(self) -> Mapping[str, Any]:
         return _first(self["clusters"])
 
     @property
-    def proxy(self) -> Record:
+    def proxy(self) -> Mapping[str, Any]:
         return _first(self["proxies"])
 
     @property
-    def proxy_role(self) -> Record:
+    def proxy_role(self) -> Mapping[str, Any]:
         return _first(self["proxy_roles"])
 
     @property
@@ -89,11 +87,11 @@ class Posture:
         return (self.proxy.get("role_arn") or "").split("/")[-1]
 
     @property
-    def vpn_endpoint(self) -> Record:
+    def vpn_endpoint(self) -> Mapping[str, Any]:
         return _first(self["vpn_endpoints"])
 
     @property
-    def bucket(self) -> Record:
+    def bucket(self) -> Mapping[str, Any]:
         return _first(self["buckets"])
 
     @property
@@ -173,7 +171,7 @@ class Posture:
             for association in table.get("associations") or []
             if association.get("main")
         }
-        kinds: list[tuple[str, Sequence[Record], str, str]] = [
+        kinds: list[tuple[str, Sequence[Mapping[str, Any]], str, str]] = [
             ("VPC", self["vpcs"], "id", "tags"),
             ("subnet", self["subnets"], "subnet_id", "tags"),
             ("route table", [t for t in self["route_tables"] if t.get("id") not in main_tables], "id", "tags"),
