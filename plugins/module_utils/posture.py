@@ -391,89 +391,80 @@ def stage_tags(p: Posture) -> list[str]:
 @dataclass(frozen=True)
 class Rule:
     name: str
-    description: Callable[[Posture], str]
+    description: str  # {port}, {users} and {stage}: the stage's settings
     check: Callable[[Posture], list[str]]
 
 
 RULES = (
     Rule(
         "database-not-public",
-        lambda p: (
-            "the Aurora cluster and its instances are not publicly accessible and sit in subnets with no internet route"
-        ),
+        "the Aurora cluster and its instances are not publicly accessible and sit in subnets with no internet route",
         database_not_public,
     ),
     Rule(
         "database-users-iam-only",
-        lambda p: "no application user of the cluster has a password (IAM database authentication only, TLS required)",
+        "no application user of the cluster has a password (IAM database authentication only, TLS required)",
         database_users_iam_only,
     ),
     Rule(
         "data-api-only-for-users",
-        lambda p: "the cluster's HTTP endpoint (RDS Data API) is enabled only while the stage manages database users",
+        "the cluster's HTTP endpoint (RDS Data API) is enabled only while the stage manages database users",
         data_api_only_for_users,
     ),
     Rule(
         "proxy-not-public",
-        lambda p: "the RDS Proxy sits in subnets with no internet route, in the database security group only",
+        "the RDS Proxy sits in subnets with no internet route, in the database security group only",
         proxy_not_public,
     ),
     Rule(
         "security-group-ingress",
-        lambda p: (
-            f"MySQL ({p.database_port}) into the database group from the app, vpn and database groups, and no"
-            " other ingress into any group of the VPC"
-        ),
+        "MySQL ({port}) into the database group from the app, vpn and database groups, and no other ingress into any"
+        " group of the VPC",
         security_group_ingress,
     ),
-    Rule("no-open-ingress", lambda p: "no security group of the VPC admits 0.0.0.0/0 or ::/0", no_open_ingress),
-    Rule("proxy-requires-tls", lambda p: "the RDS Proxy requires TLS", proxy_requires_tls),
+    Rule("no-open-ingress", "no security group of the VPC admits 0.0.0.0/0 or ::/0", no_open_ingress),
+    Rule("proxy-requires-tls", "the RDS Proxy requires TLS", proxy_requires_tls),
     Rule(
         "proxy-requires-iam-auth",
-        lambda p: "clients of the RDS Proxy authenticate with IAM (end-to-end IAM, or IAMAuth REQUIRED on every entry)",
+        "clients of the RDS Proxy authenticate with IAM (end-to-end IAM, or IAMAuth REQUIRED on every entry)",
         proxy_requires_iam_auth,
     ),
     Rule(
         "proxy-role-reads-only-its-secret",
-        lambda p: (
-            "the proxy's IAM role has no managed policy and reads no secret but the stage's own (none with"
-            " end-to-end IAM)"
-        ),
+        "the proxy's IAM role has no managed policy and reads no secret but the stage's own (none with end-to-end IAM)",
         proxy_role_reads_only_its_secret,
     ),
     Rule(
         "proxy-role-connects-only-as-declared-users",
-        lambda p: (
-            "the proxy's IAM role may rds-db:connect to its cluster as the declared users only"
-            f" ({', '.join(p.db_users)}; no wildcard user, no other cluster)"
-        ),
+        "the proxy's IAM role may rds-db:connect to its cluster as the declared users only ({users}; no wildcard user,"
+        " no other cluster)",
         proxy_role_connects_only_as_declared_users,
     ),
     Rule(
         "vpn-mutual-authentication",
-        lambda p: "the Client VPN endpoint authenticates clients by certificate (mutual authentication)",
+        "the Client VPN endpoint authenticates clients by certificate (mutual authentication)",
         vpn_mutual_authentication,
     ),
-    Rule("vpn-split-tunnel", lambda p: "the Client VPN endpoint uses split tunnel", vpn_split_tunnel),
+    Rule("vpn-split-tunnel", "the Client VPN endpoint uses split tunnel", vpn_split_tunnel),
     Rule(
         "vpn-connection-logging",
-        lambda p: "the Client VPN endpoint logs connections to an existing CloudWatch log group",
+        "the Client VPN endpoint logs connections to an existing CloudWatch log group",
         vpn_connection_logging,
     ),
     Rule(
         "bucket-private",
-        lambda p: "the payload bucket blocks all public access and has no public policy or ACL grant",
+        "the payload bucket blocks all public access and has no public policy or ACL grant",
         bucket_private,
     ),
-    Rule(
-        "bucket-encrypted",
-        lambda p: "the payload bucket encrypts objects by default (SSE-S3 or SSE-KMS)",
-        bucket_encrypted,
-    ),
-    Rule("stage-tags", lambda p: f"every resource of the stage is tagged livestack:stage={p.stage}", stage_tags),
+    Rule("bucket-encrypted", "the payload bucket encrypts objects by default (SSE-S3 or SSE-KMS)", bucket_encrypted),
+    Rule("stage-tags", "every resource of the stage is tagged livestack:stage={stage}", stage_tags),
 )
 
 
 def rules(posture: Posture) -> list[dict[str, Any]]:
     """Every rule in order, as ``{rule, description, problems}`` (problems empty when the rule holds)."""
-    return [{"rule": r.name, "description": r.description(posture), "problems": r.check(posture)} for r in RULES]
+    settings = {"port": posture.database_port, "users": ", ".join(posture.db_users), "stage": posture.stage}
+    return [
+        {"rule": rule.name, "description": rule.description.format(**settings), "problems": rule.check(posture)}
+        for rule in RULES
+    ]
