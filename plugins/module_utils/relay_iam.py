@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 VERSION = "2012-10-17"
-NETWORK_INTERFACE_ACTIONS = [
+NETWORK_INTERFACE_ACTIONS = (
     "ec2:CreateNetworkInterface",
     "ec2:DescribeNetworkInterfaces",
     "ec2:DeleteNetworkInterface",
     "ec2:AssignPrivateIpAddresses",
     "ec2:UnassignPrivateIpAddresses",
-]
+)
 _ASSUMED_ROLE = re.compile(r"^arn:([^:]+):sts::([0-9]+):assumed-role/([^/]+)/.*$")
 
 
@@ -123,7 +123,7 @@ def relay_policy(relay: Relay) -> dict[str, Any]:
 def app_policy(relay: Relay) -> dict[str, Any]:
     statements = [
         relay.logging,
-        {"Sid": "VpcNetworkInterfaces", "Effect": "Allow", "Resource": "*", "Action": NETWORK_INTERFACE_ACTIONS},
+        {"Sid": "VpcNetworkInterfaces", "Effect": "Allow", "Resource": "*", "Action": list(NETWORK_INTERFACE_ACTIONS)},
     ]
     if relay.live:
         bucket = relay.arn("s3", relay.bucket, regional=False)

@@ -32,6 +32,8 @@ SERVER_CERT = f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/1111"
 LOG_GROUP = f"/aws/clientvpn/{PREFIX}"
 BUCKET = f"{PREFIX}-relay-{ACCOUNT}"
 OTHER_SECRET = SECRET.replace(PREFIX, "livestack-prod")
+# S3 PutPublicAccessBlock's four settings, as GetPublicAccessBlock returns them.
+ACCESS_BLOCK = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 
 
@@ -201,7 +203,7 @@ STAGE: dict[str, list[dict[str, Any]]] = {
     "buckets": [
         {
             "name": BUCKET,
-            "public_access_block": dict.fromkeys(posture.PUBLIC_ACCESS_BLOCK, True),
+            "public_access_block": dict.fromkeys(ACCESS_BLOCK, True),
             "bucket_policy_status": {},  # no bucket policy: GetBucketPolicyStatus fails, s3_bucket_info leaves {}
             "bucket_acl": {
                 "Owner": {"ID": "owner"},
@@ -508,8 +510,7 @@ BROKEN = [
     (
         "bucket-private",
         without("buckets"),
-        [f"bucket {BUCKET} not found"]
-        + [f"public access block {key} is not true" for key in posture.PUBLIC_ACCESS_BLOCK],
+        [f"bucket {BUCKET} not found"] + [f"public access block {key} is not true" for key in ACCESS_BLOCK],
     ),
     (
         "bucket-private",
@@ -523,7 +524,7 @@ BROKEN = [
             ("buckets", 0, "public_access_block"),
             {
                 "PublicAccessBlockConfiguration": {
-                    **dict.fromkeys(posture.PUBLIC_ACCESS_BLOCK, True),
+                    **dict.fromkeys(ACCESS_BLOCK, True),
                     "IgnorePublicAcls": "true",
                 }
             },

@@ -32,7 +32,13 @@ NETWORK = {
     "Sid": "VpcNetworkInterfaces",
     "Effect": "Allow",
     "Resource": "*",
-    "Action": relay_iam.NETWORK_INTERFACE_ACTIONS,
+    "Action": [
+        "ec2:CreateNetworkInterface",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses",
+    ],
 }
 
 
