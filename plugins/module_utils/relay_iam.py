@@ -49,7 +49,8 @@ class Relay:
 
     def arn(self, service: str, resource: str, regional: bool = True) -> str:
         """An ARN of the stage's partition; ``regional`` ones hold its region and account (S3's hold neither)."""
-        _, partition, _, _, account, *_ = self.caller_arn.split(":")
+        parts = self.caller_arn.split(":")
+        partition, account = parts[1], parts[4]
         where = f"{self.region}:{account}" if regional else ":"
         return f"arn:{partition}:{service}:{where}:{resource}"
 
