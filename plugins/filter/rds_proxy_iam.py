@@ -21,6 +21,14 @@ def rds_proxy_iam_errors(values: Mapping[str, Any], names: Mapping[str, str] | N
     )
 
 
+def rds_proxy_trust_policy(account: str) -> dict[str, Any]:
+    return proxy_iam.proxy_trust_policy(account)
+
+
+def rds_proxy_secret_policy(secret_arn: str, kms_key_arn: str, region: str) -> dict[str, Any]:
+    return proxy_iam.proxy_secret_policy(secret_arn, kms_key_arn, region)
+
+
 def rds_proxy_connect_policy(users: Sequence[str], partition: str, region: str, account: str, resource_id: str):
     return proxy_iam.proxy_connect_policy(users, partition, region, account, resource_id)
 
@@ -50,6 +58,8 @@ class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
             "rds_proxy_iam_errors": rds_proxy_iam_errors,
+            "rds_proxy_trust_policy": rds_proxy_trust_policy,
+            "rds_proxy_secret_policy": rds_proxy_secret_policy,
             "rds_proxy_connect_policy": rds_proxy_connect_policy,
             "rds_proxy_client_policies": rds_proxy_client_policies,
             "rds_proxy_stale_client_policies": rds_proxy_stale_client_policies,

@@ -5,6 +5,8 @@
 - End-to-end IAM (``DefaultAuthScheme: IAM_AUTH``): the proxy logs in to the cluster as the client's own
   user with IAM, so the proxy's role needs ``rds-db:connect`` on ``dbuser:<cluster resource id>/<user>``,
   exactly for the declared users (``proxy_connect_policy``).
+- The role's trust (``proxy_trust_policy``) and, with the secrets scheme, reading its secret
+  (``proxy_secret_policy``).
 - A client of the proxy needs ``rds-db:connect`` on ``dbuser:<proxy resource id>/<user>``: one managed policy
   per declared user (``client_policies``), named ``<prefix>-proxy-connect-<user>``.
 - The posture check: which statements of the proxy's role grant more than that (``proxy_role_problems``).
@@ -35,6 +37,46 @@ def _document(sid: str, resources: list[str]) -> dict[str, Any]:
         "Version": "2012-10-17",
         "Statement": [{"Sid": sid, "Effect": "Allow", "Action": [CONNECT], "Resource": resources}],
     }
+
+
+def proxy_trust_policy(account: str) -> dict[str, Any]:
+    """The proxy role's trust: RDS may assume it for proxies of this account only (the confused deputy)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "RdsProxyOfThisAccount",
+                "Effect": "Allow",
+                "Principal": {"Service": "rds.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+            }
+        ],
+    }
+
+
+def proxy_secret_policy(secret_arn: str, kms_key_arn: str, region: str) -> dict[str, Any]:
+    """The proxy role's policy for the secrets scheme: read the secret, and decrypt it through Secrets Manager
+    when a customer key (``kms_key_arn``, a key ARN; empty for AWS's own key) encrypts it."""
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "ReadTheDatabaseSecret",
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetSecretValue"],
+            "Resource": [secret_arn],
+        }
+    ]
+    if kms_key_arn:
+        statements.append(
+            {
+                "Sid": "DecryptTheDatabaseSecret",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt"],
+                "Resource": [kms_key_arn],
+                "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}},
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def proxy_connect_policy(

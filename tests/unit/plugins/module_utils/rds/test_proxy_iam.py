@@ -27,6 +27,56 @@ def test_the_proxy_role_may_connect_as_exactly_the_declared_users():
     assert proxy_iam.proxy_connect_policy([], "aws", "us-east-1", ACCOUNT, CLUSTER) == {}
 
 
+def test_rds_may_assume_the_proxy_role_for_this_accounts_proxies_only():
+    assert proxy_iam.proxy_trust_policy(ACCOUNT) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "RdsProxyOfThisAccount",
+                "Effect": "Allow",
+                "Principal": {"Service": "rds.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+            }
+        ],
+    }
+
+
+KEY = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/0a1b2c3d-0000-1111-2222-333344445555"
+
+
+def test_the_secret_policy_reads_the_secret_and_decrypts_through_secrets_manager_with_a_customer_key():
+    read = {
+        "Sid": "ReadTheDatabaseSecret",
+        "Effect": "Allow",
+        "Action": ["secretsmanager:GetSecretValue"],
+        "Resource": [SECRET],
+    }
+    assert proxy_iam.proxy_secret_policy(SECRET, "", "eu-west-1") == {"Version": "2012-10-17", "Statement": [read]}
+    with_key = proxy_iam.proxy_secret_policy(SECRET, KEY, "eu-west-1")
+    assert with_key["Statement"] == [
+        read,
+        {
+            "Sid": "DecryptTheDatabaseSecret",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt"],
+            "Resource": [KEY],
+            "Condition": {"StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}},
+        },
+    ]
+
+
+@pytest.mark.parametrize("key", ["", KEY], ids=["aws-key", "customer-key"])
+def test_the_posture_check_accepts_the_policies_the_role_writes(key):
+    """The builders and the posture rules agree: what the role writes is exactly what the check allows."""
+    connect = proxy_iam.proxy_connect_policy(["app"], "aws", "us-east-1", ACCOUNT, CLUSTER)
+    policies = [
+        {"policy_name": "read", "policy_document": proxy_iam.proxy_secret_policy(SECRET, key, "eu-west-1")},
+        {"policy_name": "connect", "policy_document": connect},
+    ]
+    assert proxy_iam.proxy_role_problems(policies, [], [SECRET], [APP]) == {"secret": [], "connect": []}
+
+
 def test_one_client_policy_per_user_on_the_proxy():
     policies = proxy_iam.client_policies(["app", "report"], "livestack-dev", "aws-cn", "cn-north-1", ACCOUNT, "prx-0a")
     assert [(p["user"], p["name"], p["arn"]) for p in policies] == [
@@ -154,6 +204,8 @@ def test_iam_action_wildcards(action, grants):
 def test_the_filters_are_registered():
     assert set(FilterModule().filters()) == {
         "rds_proxy_iam_errors",
+        "rds_proxy_trust_policy",
+        "rds_proxy_secret_policy",
         "rds_proxy_connect_policy",
         "rds_proxy_client_policies",
         "rds_proxy_stale_client_policies",
