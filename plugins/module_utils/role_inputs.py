@@ -169,8 +169,12 @@ def client_vpn_input_errors(values: Mapping[str, Any]) -> list[str]:
         )
     days = {
         name: _whole(values, name, errors)
-        for name in ("client_vpn_renew_days", "client_vpn_cert_valid_days", "client_vpn_ca_valid_days")
-        + ("client_vpn_crl_valid_days",)
+        for name in (
+            "client_vpn_renew_days",
+            "client_vpn_cert_valid_days",
+            "client_vpn_ca_valid_days",
+            "client_vpn_crl_valid_days",
+        )
     }
     if None not in days.values():
         renew = days.pop("client_vpn_renew_days")
@@ -332,8 +336,12 @@ def aurora_input_errors(values: Mapping[str, Any], engine: Mapping[str, Any] | N
     )
     backup, readers, window, port = (
         _whole(values, name, errors)
-        for name in ("aurora_backup_retention_period", "aurora_reader_count", "aurora_secret_recovery_window")
-        + ("aurora_port",)
+        for name in (
+            "aurora_backup_retention_period",
+            "aurora_reader_count",
+            "aurora_secret_recovery_window",
+            "aurora_port",
+        )
     )
     if None not in (backup, readers, window, port) and not (
         1 <= backup <= 35 and 0 <= readers <= 15 and (window == 0 or 7 <= window <= 30) and 1150 <= port <= 65535
@@ -450,8 +458,12 @@ def dev_relay_input_errors(values: Mapping[str, Any]) -> list[str]:
         )
     waits = {
         name: _whole(values, name, errors)
-        for name in ("dev_relay_wait_delay", "dev_relay_iam_propagation_timeout", "dev_relay_wait_timeout")
-        + ("dev_relay_eni_wait_timeout",)
+        for name in (
+            "dev_relay_wait_delay",
+            "dev_relay_iam_propagation_timeout",
+            "dev_relay_wait_timeout",
+            "dev_relay_eni_wait_timeout",
+        )
     }
     if None not in waits.values() and (waits["dev_relay_wait_delay"] < 1 or min(waits.values()) < 0):
         errors.append(
