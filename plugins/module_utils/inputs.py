@@ -9,10 +9,14 @@
   accepts (given another, it deletes the existing log group before it fails).
 - ``local_path_errors``: a path on the controller (an option of ``type: path``), after ``~`` is expanded, must
   be absolute.
+- ``cidr_errors``: an IPv4 network in CIDR notation, optionally with a prefix length in a range (the one CIDR
+  rule of the collection: the roles' and the modules' CIDR options).
+- ``truthy``: a boolean option as Ansible's ``bool`` filter reads it.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -98,3 +102,25 @@ def local_path_errors(paths: Mapping[str, Any]) -> list[str]:
                 f"so that nothing is written where ansible-playbook happens to run"
             )
     return errors
+
+
+def truthy(value: Any) -> bool:
+    """A boolean option as Ansible's ``bool`` filter reads it (``-e option=false`` gives the string ``false``)."""
+    return str(value).strip().lower() in ("true", "yes", "on", "1", "y", "t")
+
+
+def ipv4_network(value: Any) -> ipaddress.IPv4Network | None:
+    """``value`` as an IPv4 network in CIDR notation (a prefix given, no host bits set), else None."""
+    try:
+        return ipaddress.IPv4Network(str(value), strict=True) if "/" in str(value) else None
+    except ValueError:
+        return None
+
+
+def cidr_errors(option: str, value: Any, prefixes: tuple[int, int] | None = None) -> list[str]:
+    """``value`` must be an IPv4 network in CIDR notation, with a prefix length within ``prefixes`` if given."""
+    network = ipv4_network(value)
+    if network is not None and (prefixes is None or prefixes[0] <= network.prefixlen <= prefixes[1]):
+        return []
+    within = f" with a prefix between /{prefixes[0]} and /{prefixes[1]}" if prefixes else ""
+    return [f"{option} '{value}' must be an IPv4 network in CIDR notation (no host bits set){within}"]

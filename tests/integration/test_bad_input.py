@@ -1,10 +1,15 @@
-"""The bad-input catalogue: every case fails, names the variable, and makes no mutating request.
+"""The bad-input catalogue through ansible-playbook: the wiring of the roles' checks, and what only AWS can tell.
 
-Every case runs through the whole site.yml (no tags), as users run it: every role's input and the rules that span
-roles are checked before any role changes anything. site.yml --tags <role> runs the same check files (the pre-phase
-imports them with the role's tag), so it proves nothing more; instead, the first case of each role runs that role
-alone, outside site.yml, to prove that a role used alone still checks its own input (its main.yml includes the
-same files).
+Every rule of the catalogue is unit-tested, case by case, on the Python function the role calls
+(tests/unit/test_input_rules.py: the role's ``<role>_input_errors`` filter, the ``stage_input_errors`` and
+``option_errors`` lookups, given the variables site.yml sees). What the playbook adds is only the wiring: that
+site.yml's pre-phase calls each role's check before the lock and any change, that the assert stops the run with the
+message, and that a role used alone still checks its own input. So here the first case of each role runs through
+the whole site.yml (no tags) and that role alone; the cases marked ``aws_facts``, which the options alone cannot
+refuse (the region's zones, an engine version's capacity: the role looks them up, reads only), run through
+site.yml; and the cases marked ``check_mode`` run through site.yml --check, to prove that check mode is refused
+before any role predicts a change. site.yml --tags <role> runs the same check files (the pre-phase imports them with
+the role's tag), so it proves nothing more.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import yaml
 CASES = yaml.safe_load((Path(__file__).parent / "bad_inputs.yml").read_text())
 ROLE_ALONE = Path(__file__).parent / "role_alone.yml"
 FIRST_OF_EACH_ROLE = list({case["role"]: case for case in reversed(CASES)}.values())
+WHOLE_SITE = FIRST_OF_EACH_ROLE + [case for case in CASES if case.get("aws_facts")]
 CHECK_MODE = [case for case in CASES if case.get("check_mode")]
 
 
@@ -30,7 +36,7 @@ def assert_refused(emulator, result, case):
     assert emulator.requests()["mutating"] == 0
 
 
-@pytest.mark.parametrize("case", CASES, ids=map(case_id, CASES))
+@pytest.mark.parametrize("case", WHOLE_SITE, ids=map(case_id, WHOLE_SITE))
 def test_bad_input_stops_the_whole_site_before_any_mutating_call(emulator, run_playbook, case):
     emulator.clear_requests()
     result = run_playbook("site.yml", stage="badinput", extra_vars=case["vars"])

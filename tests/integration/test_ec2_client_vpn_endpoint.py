@@ -179,8 +179,12 @@ def test_endpoint_lifecycle_in_four_steps(emulator, world, pki):
 
 BAD_INPUT = [
     ({"vpn_port": 433}, "vpn_port 433 is not allowed: Client VPN listens on 443 or 1194 only (433 is a common typo"),
-    ({"client_cidr_block": "192.168.128.0/24"}, "client_cidr_block '192.168.128.0/24' has a /24 prefix"),
-    ({"client_cidr_block": "10.0.0.0/8"}, "client_cidr_block '10.0.0.0/8' has a /8 prefix"),
+    (
+        {"client_cidr_block": "192.168.128.0/24"},
+        "client_cidr_block '192.168.128.0/24' must be an IPv4 network in CIDR notation (no host bits set)"
+        " with a prefix between /12 and /22",
+    ),
+    ({"client_cidr_block": "10.0.0.0/8"}, "client_cidr_block '10.0.0.0/8' must be an IPv4 network"),
     ({"client_cidr_block": "10.61.0.0/22"}, "client_cidr_block '10.61.0.0/22' overlaps the CIDR 10.61.0.0/16 of VPC"),
     ({"dns_servers": ["10.0.0.1", "10.0.0.2", "10.0.0.3"]}, "at most 2 are allowed"),
     ({"session_timeout_hours": 9}, "session_timeout_hours 9 is not allowed: it must be 8, 10, 12 or 24"),

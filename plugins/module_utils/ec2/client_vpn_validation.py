@@ -10,6 +10,8 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from ..inputs import cidr_errors
+
 VPN_PORTS = (443, 1194)
 SESSION_TIMEOUTS = (8, 10, 12, 24)
 CLIENT_CIDR_PREFIXES = (12, 22)
@@ -23,42 +25,52 @@ class InvalidOption(Exception):
     pass
 
 
-def _network(option: str, value: str) -> ipaddress.IPv4Network:
-    try:
-        return ipaddress.IPv4Network(value)
-    except ValueError as error:
-        raise InvalidOption(
-            f"{option} '{value}' must be an IPv4 network in CIDR notation with no host bits set ({error})"
-        ) from error
+def client_cidr_errors(cidr: Any, option: str = "client_cidr_block") -> list[str]:
+    return cidr_errors(option, cidr, CLIENT_CIDR_PREFIXES)
+
+
+def port_errors(port: int, option: str = "vpn_port") -> list[str]:
+    if port in VPN_PORTS:
+        return []
+    typo = " (433 is a common typo for 443)" if port == 433 else ""
+    return [f"{option} {port} is not allowed: Client VPN listens on 443 or 1194 only{typo}"]
+
+
+def session_timeout_errors(hours: int, option: str = "session_timeout_hours") -> list[str]:
+    if hours in SESSION_TIMEOUTS:
+        return []
+    return [f"{option} {hours} is not allowed: it must be 8, 10, 12 or 24"]
+
+
+def dns_servers_errors(servers: list[Any], option: str = "dns_servers") -> list[str]:
+    errors = []
+    if len(servers) > MAX_DNS_SERVERS:
+        errors.append(f"{option} {servers} lists {len(servers)} servers: at most {MAX_DNS_SERVERS} are allowed")
+    for server in servers:
+        try:
+            ipaddress.IPv4Address(str(server))
+        except ValueError:
+            errors.append(f"{option}: '{server}' is not an IPv4 address")
+    return errors
+
+
+def _raise_first(errors: list[str]) -> None:
+    if errors:
+        raise InvalidOption(errors[0])
 
 
 def check_options(params: dict[str, Any]) -> None:
     """The rules that need no AWS call."""
     cidr = params.get("client_cidr_block")
-    if cidr is not None:
-        prefix = _network("client_cidr_block", cidr).prefixlen
-        low, high = CLIENT_CIDR_PREFIXES
-        if not low <= prefix <= high:
-            raise InvalidOption(
-                f"client_cidr_block '{cidr}' has a /{prefix} prefix:"
-                f" Client VPN needs a prefix between /{low} and /{high}"
-            )
     port = params.get("vpn_port")
-    if port is not None and port not in VPN_PORTS:
-        typo = " (433 is a common typo for 443)" if port == 433 else ""
-        raise InvalidOption(f"vpn_port {port} is not allowed: Client VPN listens on 443 or 1194 only{typo}")
     timeout = params.get("session_timeout_hours")
-    if timeout is not None and timeout not in SESSION_TIMEOUTS:
-        raise InvalidOption(f"session_timeout_hours {timeout} is not allowed: it must be 8, 10, 12 or 24")
     dns_servers = params.get("dns_servers")
-    if dns_servers is not None:
-        if len(dns_servers) > MAX_DNS_SERVERS:
-            raise InvalidOption(f"dns_servers {dns_servers} lists {len(dns_servers)} servers: at most 2 are allowed")
-        for server in dns_servers:
-            try:
-                ipaddress.IPv4Address(server)
-            except ValueError as error:
-                raise InvalidOption(f"dns_servers: '{server}' is not an IPv4 address") from error
+    _raise_first(
+        (client_cidr_errors(cidr) if cidr is not None else [])
+        + (port_errors(port) if port is not None else [])
+        + (session_timeout_errors(timeout) if timeout is not None else [])
+        + (dns_servers_errors(dns_servers) if dns_servers is not None else [])
+    )
     groups = params.get("security_group_ids")
     if groups is not None:
         if not 1 <= len(groups) <= MAX_SECURITY_GROUPS:
@@ -79,7 +91,7 @@ def check_rules(rules: list[dict[str, Any]] | None) -> None:
     for index, rule in enumerate(rules or []):
         option = f"authorization_rules[{index}]"
         cidr = rule.get("target_network_cidr")
-        _network(f"{option}.target_network_cidr", cidr)
+        _raise_first(cidr_errors(f"{option}.target_network_cidr", cidr))
         group, all_groups = rule.get("access_group_id"), bool(rule.get("authorize_all_groups"))
         if bool(group) == all_groups:
             which = "both" if all_groups else "neither"
