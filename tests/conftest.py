@@ -19,8 +19,13 @@ from pathlib import Path
 
 import boto3
 import pytest
+from ansible.plugins.loader import init_plugin_loader
 
 ROOT = Path(__file__).resolve().parent.parent
+# Ansible's collection loader on the collection's own path, installed before any test imports ansible_collections
+# (as ansible-test's units do): a test that renders templates or runs a module in its own process, and every
+# test importing the collection's plugins, then load them one way, whichever test file is collected first.
+init_plugin_loader([str(ROOT / ".collections")])
 # Per-developer files (the Client VPN PKI and .ovpn profiles, the relay's build) of test stages stay
 # out of $HOME and apart from other test processes.
 TEST_CONFIG_ROOT = Path(tempfile.mkdtemp(prefix="livestack-tests-"))

@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 import yaml
 from ansible.parsing.dataloader import DataLoader
-from ansible.plugins.loader import init_plugin_loader
 from ansible.template import Templar, trust_as_template
 
 from ansible_collections.livestack.aws.plugins.filter.role_input_errors import FilterModule
@@ -28,7 +27,6 @@ from ansible_collections.livestack.aws.plugins.lookup.option_errors import role_
 from ansible_collections.livestack.aws.plugins.module_utils import role_inputs
 from ansible_collections.livestack.aws.plugins.module_utils.inputs import option_errors
 
-init_plugin_loader()
 ROOT = Path(__file__).resolve().parents[2]
 CASES = yaml.safe_load((ROOT / "tests" / "integration" / "bad_inputs.yml").read_text())
 ROLES = ("network", "aurora", "client_vpn", "rds_proxy", "dev_relay")
