@@ -13,14 +13,6 @@ from typing import Any
 from ansible_collections.livestack.aws.plugins.module_utils.rds import proxy_iam
 
 
-def rds_proxy_iam_errors(values: Mapping[str, Any], names: Mapping[str, str] | None = None) -> list[str]:
-    """The rules that ``{auth_scheme, iam_auth, users, prefix}`` break, naming the role's variables."""
-    names = {"auth_scheme": "auth_scheme", "iam_auth": "iam_auth", "users": "users", **(names or {})}
-    return proxy_iam.input_errors(
-        values.get("auth_scheme"), values.get("iam_auth"), values.get("users"), str(values.get("prefix", "")), names
-    )
-
-
 def rds_proxy_trust_policy(account: str) -> dict[str, Any]:
     return proxy_iam.proxy_trust_policy(account)
 
@@ -57,7 +49,6 @@ def rds_proxy_role_problems(
 class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
-            "rds_proxy_iam_errors": rds_proxy_iam_errors,
             "rds_proxy_trust_policy": rds_proxy_trust_policy,
             "rds_proxy_secret_policy": rds_proxy_secret_policy,
             "rds_proxy_connect_policy": rds_proxy_connect_policy,

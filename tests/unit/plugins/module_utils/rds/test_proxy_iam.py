@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.livestack.aws.plugins.filter.rds_proxy_iam import FilterModule, rds_proxy_iam_errors
+from ansible_collections.livestack.aws.plugins.filter.rds_proxy_iam import FilterModule
 from ansible_collections.livestack.aws.plugins.module_utils.rds import proxy_iam
 
 ACCOUNT = "123456789012"
@@ -120,8 +120,8 @@ BAD = [
 
 @pytest.mark.parametrize(("changes", "message"), BAD, ids=[m[:40] for _, m in BAD])
 def test_bad_input_names_the_variable_and_the_rule(changes, message):
-    values = {"auth_scheme": "IAM_AUTH", "iam_auth": "REQUIRED", "users": ["app"], "prefix": "livestack-dev", **changes}
-    errors = rds_proxy_iam_errors(values, NAMES)
+    values = {"auth_scheme": "IAM_AUTH", "iam_auth": "REQUIRED", "users": ["app"], **changes}
+    errors = proxy_iam.input_errors(values["auth_scheme"], values["iam_auth"], values["users"], "livestack-dev", NAMES)
     assert len(errors) == 1, errors
     assert message in errors[0]
 
@@ -130,8 +130,7 @@ def test_bad_input_names_the_variable_and_the_rule(changes, message):
     ("scheme", "iam_auth"), [("IAM_AUTH", "REQUIRED"), ("SECRETS", "REQUIRED"), ("SECRETS", "DISABLED")]
 )
 def test_good_input(scheme, iam_auth):
-    values = {"auth_scheme": scheme, "iam_auth": iam_auth, "users": ["app", "report_1"], "prefix": "livestack-dev"}
-    assert rds_proxy_iam_errors(values, NAMES) == []
+    assert proxy_iam.input_errors(scheme, iam_auth, ["app", "report_1"], "livestack-dev", NAMES) == []
 
 
 def statement(sid, action, resource, **extra):
@@ -203,7 +202,6 @@ def test_iam_action_wildcards(action, grants):
 
 def test_the_filters_are_registered():
     assert set(FilterModule().filters()) == {
-        "rds_proxy_iam_errors",
         "rds_proxy_trust_policy",
         "rds_proxy_secret_policy",
         "rds_proxy_connect_policy",
