@@ -157,14 +157,19 @@ def unchanged_bucket(buckets: Sequence[Mapping[str, Any]], asked: Mapping[str, A
     if len(found) != 1:
         return {}
     bucket, unchanged = found[0], {}
-    rules = (bucket.get("bucket_encryption") or {}).get("Rules") or [{}]
+    # amazon.aws 10 returns S3's answers whole ({"ServerSideEncryptionConfiguration": {...}}), 11 the inner dicts.
+    encryption = bucket.get("bucket_encryption") or {}
+    encryption = encryption.get("ServerSideEncryptionConfiguration", encryption)
+    block = bucket.get("public_access_block") or {}
+    block = block.get("PublicAccessBlockConfiguration", block)
+    rules = encryption.get("Rules") or [{}]
     encryption = (rules[0].get("ApplyServerSideEncryptionByDefault") or {}).get("SSEAlgorithm")
     public_access = {
         "".join(word.title() for word in key.split("_")): value for key, value in asked["public_access"].items()
     }
     if (
         encryption == asked["encryption"]
-        and bucket.get("public_access_block") == public_access
+        and block == public_access
         and bucket.get("bucket_tagging") == dict(asked["tags"])
     ):
         unchanged["bucket"] = asked["name"]

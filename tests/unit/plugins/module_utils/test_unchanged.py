@@ -261,3 +261,12 @@ def test_a_missing_extra_or_redescribed_rule_or_a_tag_makes_the_group_changed(db
 def test_a_source_group_not_found_makes_the_group_changed():
     groups = [group("db", [mysql_from(("app", "from app"), ("db", "from itself"))])]
     assert unchanged_ids(groups, "security_groups", GROUPS_ASKED) == {}
+
+
+def test_amazon_aws_10s_whole_answers_are_read_too():
+    bucket = {
+        **BUCKET,
+        "bucket_encryption": {"ServerSideEncryptionConfiguration": BUCKET["bucket_encryption"]},
+        "public_access_block": {"PublicAccessBlockConfiguration": BUCKET["public_access_block"]},
+    }
+    assert unchanged_ids([bucket], "s3_bucket", BUCKET_ASKED) == {"bucket": "b", "lifecycle": "expire-payloads"}
