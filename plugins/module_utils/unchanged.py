@@ -6,10 +6,10 @@ amazon.aws's modules each describe their resource again, attribute by attribute 
 ec2_vpc_subnet 5 per subnet, ec2_vpc_route_table 10 per table, s3_bucket 13). The roles describe each kind once
 (the network by the stage's tags, the payload bucket with the few facts it sets) and run a module only for what
 these functions do not find unchanged; each takes what the info module returned and what the role asks, and
-returns the ids of the resources that need no change. The match is
-strict: anything the module would touch (a tag, a DNS attribute, an IPv6 block, a route, an association, a state
-other than available) makes the resource "changed", so that its module runs and shows and makes the change,
---diff and check mode included; a resource missing from a describe (eventual consistency) goes to its module too.
+returns the ids of the resources that need no change. The match is strict: anything the module would touch (a tag,
+a DNS attribute, an IPv6 block, a route, an association, a rule, a state other than available) makes the resource
+"changed", so that its module runs and shows and makes the change, --diff and check mode included; a resource
+missing from a describe (eventual consistency) goes to its module too.
 """
 
 from __future__ import annotations
