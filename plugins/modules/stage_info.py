@@ -285,7 +285,8 @@ class Lookup:
                     continue
                 raise
             self.not_regional.add(role["Arn"])
-            yield "iam_role", role["Arn"], name, tag_dict(iam.list_role_tags(RoleName=name)["Tags"])
+            # GetRole answers the role's tags (up to 50, IAM's limit per role): no ListRoleTags.
+            yield "iam_role", role["Arn"], name, tag_dict(role.get("Tags"))
 
     # --- client_vpn --------------------------------------------------------------------------------------
     def client_vpn(self) -> Iterator[Found]:

@@ -1,0 +1,182 @@
+# Copyright: livestack.aws contributors
+# Apache License 2.0 (see LICENSE)
+"""Which resources already are exactly what amazon.aws's modules would converge them to.
+
+amazon.aws's modules each describe their resource again, attribute by attribute (ec2_vpc_net 11 reads,
+ec2_vpc_subnet 5 per subnet, ec2_vpc_route_table 10 per table, s3_bucket 13). The roles describe each kind once
+(the network by the stage's tags, the payload bucket with the few facts it sets) and run a module only for what
+these functions do not find unchanged; each takes what the info module returned and what the role asks, and
+returns the ids of the resources that need no change. The match is strict: anything the module would touch (a tag,
+a DNS attribute, an IPv6 block, a route, an association, a rule, a state other than available) makes the resource
+"changed", so that its module runs and shows and makes the change, --diff and check mode included; a resource
+missing from a describe (eventual consistency) goes to its module too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+
+def _tags(resource: Mapping[str, Any]) -> dict[str, str]:
+    return dict(resource.get("tags") or {})
+
+
+def _ipv6_blocks(resource: Mapping[str, Any]) -> list[Any]:
+    return [
+        block
+        for block in resource.get("ipv6_cidr_block_association_set") or []
+        if (block.get("ipv6_cidr_block_state") or {}).get("state") not in ("disassociated", "disassociating")
+    ]
+
+
+def unchanged_vpc(vpcs: Sequence[Mapping[str, Any]], cidr: str, tags: Mapping[str, str]) -> str:
+    """The id of the one VPC that ec2_vpc_net (DNS support and hostnames on, default tenancy) would leave as it is."""
+    found = [vpc for vpc in vpcs or [] if _tags(vpc).get("Name") == tags.get("Name") and vpc.get("cidr_block") == cidr]
+    if len(found) != 1:
+        return ""
+    vpc = found[0]
+    same = (
+        vpc.get("state") == "available"
+        and _tags(vpc) == dict(tags)
+        and vpc.get("enable_dns_support") is True
+        and vpc.get("enable_dns_hostnames") is True
+        and vpc.get("instance_tenancy") == "default"
+        and not _ipv6_blocks(vpc)
+    )
+    return str(vpc.get("id") or vpc.get("vpc_id")) if same else ""
+
+
+def unchanged_subnets(subnets: Sequence[Mapping[str, Any]], asked: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """``{part: subnet id}`` of the asked subnets (``part``, ``cidr``, ``az``, ``tags``) that ec2_vpc_subnet (no public
+    IPs, no IPv6) would leave as they are."""
+    unchanged = {}
+    for want in asked:
+        found = [subnet for subnet in subnets or [] if subnet.get("cidr_block") == want["cidr"]]
+        if len(found) != 1:
+            continue
+        subnet = found[0]
+        if (
+            subnet.get("state") == "available"
+            and subnet.get("availability_zone") == want["az"]
+            and _tags(subnet) == dict(want["tags"])
+            and subnet.get("map_public_ip_on_launch") is False
+            and not subnet.get("assign_ipv6_address_on_creation")
+            and not _ipv6_blocks(subnet)
+        ):
+            unchanged[want["part"]] = str(subnet.get("id") or subnet.get("subnet_id"))
+    return unchanged
+
+
+def _route_target(route: Mapping[str, Any]) -> tuple[str, str]:
+    for key in ("gateway_id", "nat_gateway_id", "transit_gateway_id", "vpc_peering_connection_id",
+                "network_interface_id", "instance_id", "egress_only_internet_gateway_id", "carrier_gateway_id",
+                "local_gateway_id", "core_network_arn"):  # fmt: skip
+        if route.get(key):
+            return key, str(route[key])
+    return "", ""
+
+
+def unchanged_route_tables(tables: Sequence[Mapping[str, Any]], asked: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """``{name: route table id}`` of the asked tables (``name``, ``tags``, ``subnets``: subnet ids, ``routes``: each a
+    ``dest`` and one target such as ``gateway_id`` or ``nat_gateway_id``) that ec2_vpc_route_table (lookup by tag,
+    purge_routes, purge_subnets, purge_tags) would leave as they are: its routes exactly the asked ones besides the
+    VPC's local routes, all active, and its subnet associations exactly the asked subnets."""
+    unchanged = {}
+    for want in asked:
+        found = [table for table in tables or [] if _tags(table) == dict(want["tags"])]
+        if len(found) != 1 or not all(want["subnets"]):
+            continue
+        table = found[0]
+        routes = [route for route in table.get("routes") or [] if route.get("origin") != "CreateRouteTable"]
+        asked_routes = sorted((route["dest"], *_route_target(route)) for route in want["routes"])
+        current_routes = sorted((route.get("destination_cidr_block"), *_route_target(route)) for route in routes)
+        associations = [assoc for assoc in table.get("associations") or [] if not assoc.get("main")]
+        if (
+            current_routes == asked_routes
+            and all(route.get("state") == "active" for route in routes)
+            and all(assoc.get("subnet_id") for assoc in associations)
+            and all(
+                (assoc.get("association_state") or {}).get("state", "associated") == "associated"
+                for assoc in associations
+            )
+            and sorted(assoc["subnet_id"] for assoc in associations) == sorted(want["subnets"])
+            and not table.get("propagating_vgws")
+        ):
+            unchanged[want["name"]] = str(table.get("id") or table.get("route_table_id"))
+    return unchanged
+
+
+def _ingress(permissions: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+    """One (protocol, from port, to port, source, description) per source of each permission."""
+    rules = []
+    for permission in permissions or []:
+        key = (str(permission.get("ip_protocol")), permission.get("from_port"), permission.get("to_port"))
+        for pair in permission.get("user_id_group_pairs") or []:
+            rules.append((*key, pair.get("group_id"), pair.get("description") or ""))
+        for kind in ("ip_ranges", "ipv6_ranges", "prefix_list_ids"):
+            rules.extend((*key, kind, str(source)) for source in permission.get(kind) or [])
+    return sorted(rules, key=str)
+
+
+def unchanged_security_groups(
+    groups: Sequence[Mapping[str, Any]], asked: Sequence[Mapping[str, Any]]
+) -> dict[str, str]:
+    """``{name: group id}`` of the asked groups (``name``, ``tags``, ``rules``: each ``proto``, ``port``, a source
+    ``group_id`` or ``group_name`` and ``rule_desc``) that ec2_security_group (purge_rules, purge_tags, egress not
+    managed) would leave as they are: their ingress exactly the asked rules, descriptions included."""
+    ids = {group.get("group_name"): group.get("group_id") for group in groups or []}
+    unchanged = {}
+    for want in asked:
+        found = [group for group in groups or [] if group.get("group_name") == want["name"]]
+        if len(found) != 1:
+            continue
+        rules = [
+            (
+                rule["proto"],
+                int(rule["port"]),
+                int(rule["port"]),
+                rule.get("group_id") or ids.get(rule.get("group_name")),
+            )
+            + (rule.get("rule_desc") or "",)
+            for rule in want["rules"]
+        ]
+        if all(rule[3] for rule in rules) and _tags(found[0]) == dict(want["tags"]):
+            if _ingress(found[0].get("ip_permissions") or []) == sorted(rules, key=str):
+                unchanged[want["name"]] = str(found[0].get("group_id"))
+    return unchanged
+
+
+def unchanged_bucket(buckets: Sequence[Mapping[str, Any]], asked: Mapping[str, Any]) -> dict[str, str]:
+    """``{"bucket": name}`` when s3_bucket would leave the bucket (``name``, ``encryption``, ``public_access`` in its
+    snake_case options, ``tags``) as it is, and ``{"lifecycle": rule id}`` when s3_lifecycle would leave the rule
+    ``lifecycle_rule`` (as s3_lifecycle builds it: ``ID``, ``Filter``, ``Status``, ``Expiration``) as it is; from
+    s3_bucket_info's facts ``bucket_encryption``, ``public_access_block``, ``bucket_tagging`` and
+    ``bucket_lifecycle_configuration``."""
+    found = [bucket for bucket in buckets or [] if bucket.get("name") == asked["name"]]
+    if len(found) != 1:
+        return {}
+    bucket, unchanged = found[0], {}
+    # amazon.aws 10 returns S3's answers whole ({"ServerSideEncryptionConfiguration": {...}}), 11 the inner dicts.
+    encryption = bucket.get("bucket_encryption") or {}
+    encryption = encryption.get("ServerSideEncryptionConfiguration", encryption)
+    block = bucket.get("public_access_block") or {}
+    block = block.get("PublicAccessBlockConfiguration", block)
+    rules = encryption.get("Rules") or [{}]
+    encryption = (rules[0].get("ApplyServerSideEncryptionByDefault") or {}).get("SSEAlgorithm")
+    public_access = {
+        "".join(word.title() for word in key.split("_")): value for key, value in asked["public_access"].items()
+    }
+    if (
+        encryption == asked["encryption"]
+        and block == public_access
+        and bucket.get("bucket_tagging") == dict(asked["tags"])
+    ):
+        unchanged["bucket"] = asked["name"]
+    rule = asked["lifecycle_rule"]
+    current = [
+        r for r in (bucket.get("bucket_lifecycle_configuration") or {}).get("Rules") or [] if r.get("ID") == rule["ID"]
+    ]
+    if len(current) == 1 and current[0] == dict(rule):
+        unchanged["lifecycle"] = rule["ID"]
+    return unchanged

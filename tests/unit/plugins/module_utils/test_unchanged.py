@@ -1,0 +1,272 @@
+"""The network resources that amazon.aws's modules would leave as they are, from one describe per kind."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.livestack.aws.plugins.filter.unchanged_ids import FilterModule, unchanged_ids
+
+TAGS = {"livestack:project": "livestack", "livestack:stage": "dev"}
+VPC = {
+    "id": "vpc-1",
+    "cidr_block": "11.0.0.0/16",
+    "state": "available",
+    "enable_dns_support": True,
+    "enable_dns_hostnames": True,
+    "instance_tenancy": "default",
+    "tags": {**TAGS, "Name": "livestack-dev-vpc"},
+}
+VPC_ASKED = {"cidr": "11.0.0.0/16", "tags": {**TAGS, "Name": "livestack-dev-vpc"}}
+
+
+def test_a_vpc_as_asked_is_unchanged():
+    assert unchanged_ids([VPC], "vpc", VPC_ASKED) == "vpc-1"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"enable_dns_hostnames": False},
+        {"enable_dns_support": False},
+        {"state": "pending"},
+        {"instance_tenancy": "dedicated"},
+        {"tags": {**TAGS, "Name": "livestack-dev-vpc", "extra": "x"}},
+        {"tags": {"Name": "livestack-dev-vpc", "livestack:stage": "dev"}},
+        {"cidr_block": "10.0.0.0/16"},
+        {"ipv6_cidr_block_association_set": [{"ipv6_cidr_block_state": {"state": "associated"}}]},
+    ],
+)
+def test_any_difference_the_module_acts_on_makes_the_vpc_changed(change):
+    assert unchanged_ids([{**VPC, **change}], "vpc", VPC_ASKED) == ""
+
+
+def test_no_vpc_or_two_of_the_same_name_go_to_the_module():
+    assert unchanged_ids([], "vpc", VPC_ASKED) == ""
+    assert unchanged_ids([VPC, {**VPC, "id": "vpc-2"}], "vpc", VPC_ASKED) == ""
+
+
+SUBNET = {
+    "id": "subnet-a",
+    "cidr_block": "11.0.1.0/24",
+    "availability_zone": "us-east-1a",
+    "state": "available",
+    "map_public_ip_on_launch": False,
+    "assign_ipv6_address_on_creation": False,
+    "ipv6_cidr_block_association_set": [],
+    "tags": {**TAGS, "Name": "livestack-dev-private-a", "livestack:tier": "private"},
+}
+SUBNET_ASKED = {
+    "part": "private-a",
+    "cidr": "11.0.1.0/24",
+    "az": "us-east-1a",
+    "tags": SUBNET["tags"],
+    "tier": "private",
+}
+
+
+def test_subnets_as_asked_are_unchanged_by_part():
+    other = {**SUBNET_ASKED, "part": "private-b", "cidr": "11.0.2.0/24"}
+    assert unchanged_ids([SUBNET], "subnets", [SUBNET_ASKED, other]) == {"private-a": "subnet-a"}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"map_public_ip_on_launch": True},
+        {"assign_ipv6_address_on_creation": True},
+        {"availability_zone": "us-east-1b"},
+        {"state": "pending"},
+        {"tags": {**TAGS, "Name": "livestack-dev-private-a"}},
+        {"ipv6_cidr_block_association_set": [{"ipv6_cidr_block_state": {"state": "associated"}}]},
+    ],
+)
+def test_any_difference_the_module_acts_on_makes_the_subnet_changed(change):
+    assert unchanged_ids([{**SUBNET, **change}], "subnets", [SUBNET_ASKED]) == {}
+
+
+def route(dest, target, origin="CreateRoute", state="active", key="gateway_id"):
+    return {"destination_cidr_block": dest, key: target, "origin": origin, "state": state}
+
+
+def associated(subnet, state="associated"):
+    return {"main": False, "subnet_id": subnet, "association_state": {"state": state}}
+
+
+def table(routes=None, associations=None, tags=None):
+    return {
+        "id": "rtb-1",
+        "tags": tags or {**TAGS, "Name": "livestack-dev-public"},
+        "routes": routes
+        if routes is not None
+        else [route("11.0.0.0/16", "local", origin="CreateRouteTable"), route("0.0.0.0/0", "igw-1")],
+        "associations": associations if associations is not None else [associated("subnet-p")],
+    }
+
+
+TABLE_ASKED = {
+    "name": "public",
+    "tags": {**TAGS, "Name": "livestack-dev-public"},
+    "subnets": ["subnet-p"],
+    "routes": [{"dest": "0.0.0.0/0", "gateway_id": "igw-1"}],
+}
+
+
+def test_a_route_table_as_asked_is_unchanged():
+    assert unchanged_ids([table()], "route_tables", [TABLE_ASKED]) == {"public": "rtb-1"}
+
+
+@pytest.mark.parametrize(
+    "current",
+    [
+        table(routes=[route("0.0.0.0/0", "igw-2")]),
+        table(routes=[route("0.0.0.0/0", "igw-1", state="blackhole")]),
+        table(routes=[]),
+        table(routes=[route("0.0.0.0/0", "igw-1"), route("10.9.0.0/16", "nat-1", key="nat_gateway_id")]),
+        table(associations=[]),
+        table(associations=[associated("subnet-p"), associated("subnet-x")]),
+        table(associations=[associated("subnet-p", state="disassociating")]),
+        table(tags={**TAGS, "Name": "livestack-dev-public", "extra": "x"}),
+    ],
+)
+def test_any_route_association_or_tag_difference_makes_the_table_changed(current):
+    assert unchanged_ids([current], "route_tables", [TABLE_ASKED]) == {}
+
+
+def test_a_table_whose_subnets_or_target_are_not_known_yet_goes_to_the_module():
+    asked = copy.deepcopy(TABLE_ASKED)
+    asked["subnets"] = [""]
+    assert unchanged_ids([table(associations=[])], "route_tables", [asked]) == {}
+
+
+def test_an_unknown_kind_is_refused():
+    assert FilterModule().filters()["unchanged_ids"] is unchanged_ids
+    with pytest.raises(AnsibleFilterError, match="unknown kind"):
+        unchanged_ids([], "nat_gateway", {})
+
+
+RULE = {"ID": "expire-payloads", "Filter": {"Prefix": ""}, "Status": "Enabled", "Expiration": {"Days": 1}}
+BLOCK = {
+    "block_public_acls": True,
+    "block_public_policy": True,
+    "ignore_public_acls": True,
+    "restrict_public_buckets": True,
+}
+BUCKET_ASKED = {
+    "name": "b",
+    "encryption": "AES256",
+    "public_access": BLOCK,
+    "tags": {"Name": "b"},
+    "lifecycle_rule": RULE,
+}
+BUCKET = {
+    "name": "b",
+    "bucket_encryption": {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+    "public_access_block": {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    },
+    "bucket_tagging": {"Name": "b"},
+    "bucket_lifecycle_configuration": {"Rules": [{"ID": "other", "Status": "Enabled"}, RULE]},
+}
+
+
+def test_a_bucket_and_its_rule_as_asked_are_unchanged():
+    assert unchanged_ids([BUCKET], "s3_bucket", BUCKET_ASKED) == {"bucket": "b", "lifecycle": "expire-payloads"}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"bucket_encryption": {}},
+        {"bucket_encryption": {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]}},
+        {"public_access_block": {**BUCKET["public_access_block"], "BlockPublicPolicy": False}},
+        {"public_access_block": {}},
+        {"bucket_tagging": {}},
+        {"bucket_tagging": {"Name": "b", "extra": "x"}},
+    ],
+)
+def test_any_setting_s3_bucket_acts_on_makes_the_bucket_changed(change):
+    assert unchanged_ids([{**BUCKET, **change}], "s3_bucket", BUCKET_ASKED) == {"lifecycle": "expire-payloads"}
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        [],
+        [{**RULE, "Expiration": {"Days": 2}}],
+        [{**RULE, "Status": "Disabled"}],
+        [{**RULE, "Filter": {"Prefix": "x"}}],
+    ],
+)
+def test_a_missing_or_different_rule_makes_the_lifecycle_changed(rules):
+    bucket = {**BUCKET, "bucket_lifecycle_configuration": {"Rules": rules}}
+    assert unchanged_ids([bucket], "s3_bucket", BUCKET_ASKED) == {"bucket": "b"}
+
+
+def test_no_bucket_goes_to_both_modules():
+    assert unchanged_ids([], "s3_bucket", BUCKET_ASKED) == {}
+
+
+def group(name, permissions, tags=None):
+    return {"group_name": name, "group_id": f"sg-{name}", "tags": tags or {"Name": name}, "ip_permissions": permissions}
+
+
+def mysql_from(*pairs):
+    return {
+        "ip_protocol": "tcp",
+        "from_port": 3306,
+        "to_port": 3306,
+        "user_id_group_pairs": [{"group_id": f"sg-{source}", "description": desc} for source, desc in pairs],
+        "ip_ranges": [],
+    }
+
+
+GROUPS_ASKED = [
+    {"name": "app", "tags": {"Name": "app"}, "rules": []},
+    {
+        "name": "db",
+        "tags": {"Name": "db"},
+        "rules": [
+            {"proto": "tcp", "port": "3306", "group_name": "app", "rule_desc": "from app"},
+            {"proto": "tcp", "port": 3306, "group_name": "db", "rule_desc": "from itself"},
+        ],
+    },
+]
+
+
+def test_security_groups_as_asked_are_unchanged_with_sources_by_name():
+    groups = [group("app", []), group("db", [mysql_from(("app", "from app"), ("db", "from itself"))])]
+    assert unchanged_ids(groups, "security_groups", GROUPS_ASKED) == {"app": "sg-app", "db": "sg-db"}
+
+
+@pytest.mark.parametrize(
+    "db",
+    [
+        group("db", [mysql_from(("app", "from app"))]),
+        group("db", [mysql_from(("app", "from app"), ("db", "other description"))]),
+        group("db", [mysql_from(("app", "from app"), ("db", "from itself"), ("vpn", "extra"))]),
+        group("db", [mysql_from(("app", "from app"), ("db", "from itself")), {"ip_protocol": "-1", "ip_ranges": [{}]}]),
+        group("db", [mysql_from(("app", "from app"), ("db", "from itself"))], tags={"Name": "db", "x": "y"}),
+    ],
+)
+def test_a_missing_extra_or_redescribed_rule_or_a_tag_makes_the_group_changed(db):
+    assert unchanged_ids([group("app", []), db], "security_groups", GROUPS_ASKED) == {"app": "sg-app"}
+
+
+def test_a_source_group_not_found_makes_the_group_changed():
+    groups = [group("db", [mysql_from(("app", "from app"), ("db", "from itself"))])]
+    assert unchanged_ids(groups, "security_groups", GROUPS_ASKED) == {}
+
+
+def test_amazon_aws_10s_whole_answers_are_read_too():
+    bucket = {
+        **BUCKET,
+        "bucket_encryption": {"ServerSideEncryptionConfiguration": BUCKET["bucket_encryption"]},
+        "public_access_block": {"PublicAccessBlockConfiguration": BUCKET["public_access_block"]},
+    }
+    assert unchanged_ids([bucket], "s3_bucket", BUCKET_ASKED) == {"bucket": "b", "lifecycle": "expire-payloads"}
