@@ -22,11 +22,11 @@ def connection(emulator) -> dict:
     return {"region": "us-east-1", "endpoint_url": emulator.url, "access_key": "testing", "secret_key": "testing"}
 
 
-def run_module(emulator, module: str, args: dict, *, check: bool = False, diff: bool = False) -> tuple[str, dict]:
-    """Run ``module`` ("livestack.aws.rds_db_proxy") with ``args``; (CHANGED | SUCCESS | FAILED, its result)."""
+def run(module: str, args: dict, *, check: bool = False, diff: bool = False) -> dict:
+    """Run ``module`` ("livestack.aws.managed_files") with ``args`` in this process: its result."""
     namespace, collection, name = module.split(".")
     main = importlib.import_module(f"ansible_collections.{namespace}.{collection}.plugins.modules.{name}").main
-    arguments = {**connection(emulator), **args, "_ansible_check_mode": check, "_ansible_diff": diff}
+    arguments = {**args, "_ansible_check_mode": check, "_ansible_diff": diff}
     basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": arguments}).encode()
     if hasattr(basic, "_ANSIBLE_PROFILE"):  # ansible-core 2.19 and later
         basic._ANSIBLE_PROFILE = "legacy"
@@ -36,7 +36,12 @@ def run_module(emulator, module: str, args: dict, *, check: bool = False, diff: 
             main()
     finally:
         basic._ANSIBLE_ARGS = None
-    result = json.loads(output.getvalue())
+    return json.loads(output.getvalue())
+
+
+def run_module(emulator, module: str, args: dict, *, check: bool = False, diff: bool = False) -> tuple[str, dict]:
+    """Run ``module`` ("livestack.aws.rds_db_proxy") against the emulator; (CHANGED | SUCCESS | FAILED, its result)."""
+    result = run(module, {**connection(emulator), **args}, check=check, diff=diff)
     status = "FAILED" if result.get("failed") else "CHANGED" if result.get("changed") else "SUCCESS"
     return status, result
 
