@@ -136,6 +136,16 @@ def test_converge_makes_one_of_each_resource(converged):
 
 
 @pytest.mark.life
+def test_converge_shows_what_the_stage_costs_while_idle(converged):
+    first, _ = converged
+    # The default stage's hourly meters (module_utils/cost.py's table): 2 Client VPN associations, a NAT gateway
+    # and its address, 0.5 ACU of Aurora, the proxy's 8-ACU minimum, the master secret.
+    for line in ("2 associations", "1 gateway", "1 address", "0.5 ACUs", "8 ACUs", "1 secret"):
+        assert line in first.output, line
+    assert "idle total: $0.4305/h, $314.30/month (us-east-1 on-demand list prices of" in first.output
+
+
+@pytest.mark.life
 def test_converge_prints_and_writes_no_secret(emulator, converged):
     config = TEST_CONFIG_ROOT / STAGE
     secret = emulator.client("secretsmanager").get_secret_value(SecretId=f"livestack-{STAGE}/aurora/master")
