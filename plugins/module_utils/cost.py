@@ -104,11 +104,13 @@ def _plural(unit: str, quantity: float) -> str:
 
 def report(cost: Mapping[str, Any]) -> list[str]:
     """The lines a converge shows."""
-    width = max((len(line["item"]) for line in cost["lines"]), default=0)
+    quantities = [f"{line['quantity']:g} {_plural(line['unit'], line['quantity'])}" for line in cost["lines"]]
+    item_width = max((len(line["item"]) for line in cost["lines"]), default=0)
+    quantity_width = max(map(len, quantities), default=0)
     shown = [
-        f"{line['item']:<{width}}  {line['quantity']:g} {_plural(line['unit'], line['quantity'])}"
-        f"  ${line['usd_per_hour']:.4f}/h  ${line['usd_per_month']:.2f}/month"
-        for line in cost["lines"]
+        f"{line['item']:<{item_width}}  {quantity:<{quantity_width}}  ${line['usd_per_hour']:.4f}/h"
+        f"  {'$' + format(line['usd_per_month'], '.2f'):>8}/month"
+        for line, quantity in zip(cost["lines"], quantities, strict=True)
     ]
     shown.append(f"idle total: ${cost['usd_per_hour']:.4f}/h, ${cost['usd_per_month']:.2f}/month ({cost['prices']})")
     shown.append(cost["while_used"])

@@ -14,6 +14,7 @@ the blog's two endings, as a developer meets them:
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import re
@@ -165,6 +166,14 @@ def sql_ending(outputs_path: Path, outputs: dict) -> tuple[float, str]:
     return elapsed, path
 
 
+def idle_cost_report(stage: dict) -> list[str]:
+    """The lines site.yml's summary shows, from the same rule (plugins/module_utils/cost.py, no Ansible import)."""
+    spec = importlib.util.spec_from_file_location("cost", ROOT / "plugins" / "module_utils" / "cost.py")
+    cost = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cost)
+    return cost.report(cost.idle_cost(stage, stage["stage"]["region"]))
+
+
 def main() -> int:
     BUILD.mkdir(parents=True, exist_ok=True)
     outputs = BUILD / "outputs.json"
@@ -189,6 +198,9 @@ def main() -> int:
     print("\nthe second run changed nothing.")
 
     stage = json.loads(outputs.read_text())
+    print("\n  what the stage costs while idle (site.yml's summary):")
+    for line in idle_cost_report(stage):
+        print(f"    {line}")
     api_seconds, times = api_ending(stage)
     sql_seconds, _ = sql_ending(outputs, stage)
     ordered = sorted(times)
