@@ -13,6 +13,8 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.livestack.aws.plugins.module_utils.unchanged import (
     unchanged_bucket,
+    unchanged_internet_gateway,
+    unchanged_nat_gateways,
     unchanged_route_tables,
     unchanged_security_groups,
     unchanged_subnets,
@@ -21,7 +23,7 @@ from ansible_collections.livestack.aws.plugins.module_utils.unchanged import (
 
 
 def unchanged_ids(existing: Any, kind: str, asked: Any) -> Any:
-    """``vpc``: the VPC's id or ''; the other kinds: the unchanged ones' ids by name."""
+    """``vpc``, ``internet_gateway``: the id or ''; the other kinds: the unchanged ones' ids by name."""
     if kind == "vpc":
         return unchanged_vpc(existing or [], asked["cidr"], asked["tags"])
     if kind == "subnets":
@@ -30,10 +32,15 @@ def unchanged_ids(existing: Any, kind: str, asked: Any) -> Any:
         return unchanged_route_tables(existing or [], asked)
     if kind == "security_groups":
         return unchanged_security_groups(existing or [], asked)
+    if kind == "internet_gateway":
+        return unchanged_internet_gateway(existing or [], asked["vpc_id"], asked["tags"])
+    if kind == "nat_gateways":
+        return unchanged_nat_gateways(existing or [], asked)
     if kind == "s3_bucket":
         return unchanged_bucket(existing or [], asked)
     raise AnsibleFilterError(
-        f"unchanged_ids: unknown kind '{kind}' (vpc, subnets, route_tables, security_groups, s3_bucket)"
+        f"unchanged_ids: unknown kind '{kind}'"
+        " (vpc, subnets, internet_gateway, nat_gateways, route_tables, security_groups, s3_bucket)"
     )
 
 

@@ -68,6 +68,42 @@ def unchanged_subnets(subnets: Sequence[Mapping[str, Any]], asked: Sequence[Mapp
     return unchanged
 
 
+def unchanged_internet_gateway(gateways: Sequence[Mapping[str, Any]], vpc_id: str, tags: Mapping[str, str]) -> str:
+    """The id of the one internet gateway attached to ``vpc_id`` that ec2_vpc_igw (purge_tags) would leave as it is."""
+    found = [
+        gateway
+        for gateway in gateways or []
+        if any(attachment.get("vpc_id") == vpc_id for attachment in gateway.get("attachments") or [])
+    ]
+    if not vpc_id or len(found) != 1:
+        return ""
+    gateway = found[0]
+    attached = [attachment.get("state") for attachment in gateway.get("attachments") or []] == ["available"]
+    return str(gateway.get("internet_gateway_id")) if attached and _tags(gateway) == dict(tags) else ""
+
+
+def unchanged_nat_gateways(gateways: Sequence[Mapping[str, Any]], asked: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """``{name: NAT gateway id}`` of the asked gateways (``name``, ``subnet_id``, ``allocation_id``, ``tags``) that
+    ec2_vpc_nat_gateway (if_exist_do_not_create, purge_tags) would leave as they are: the one gateway of the subnet,
+    available (a pending one goes to the module and the wait), public, with the asked Elastic IP and tags."""
+    unchanged = {}
+    for want in asked:
+        found = [gateway for gateway in gateways or [] if gateway.get("subnet_id") == want["subnet_id"]]
+        if not want["subnet_id"] or len(found) != 1:
+            continue
+        gateway = found[0]
+        allocations = [address.get("allocation_id") for address in gateway.get("nat_gateway_addresses") or []]
+        if (
+            gateway.get("state") == "available"
+            and gateway.get("connectivity_type", "public") == "public"
+            and want["allocation_id"]
+            and allocations == [want["allocation_id"]]
+            and _tags(gateway) == dict(want["tags"])
+        ):
+            unchanged[want["name"]] = str(gateway.get("nat_gateway_id"))
+    return unchanged
+
+
 def _route_target(route: Mapping[str, Any]) -> tuple[str, str]:
     for key in ("gateway_id", "nat_gateway_id", "transit_gateway_id", "vpc_peering_connection_id",
                 "network_interface_id", "instance_id", "egress_only_internet_gateway_id", "carrier_gateway_id",

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from census import stage_resources as census_of
 
 STAGE = "nettest"
 NETWORK = ("vpc", "subnet", "internet_gateway", "elastic_ip", "route_table", "security_group", "nat_gateway")
+IN_VPC_DESCRIBES = (
+    "DescribeInternetGateways",
+    "DescribeAddresses",
+    "DescribeNatGateways",
+    "DescribeRouteTables",
+    "DescribeSecurityGroups",
+)
 
 
 def stage_resources(emulator, stage: str) -> dict[str, list[str]]:
@@ -88,5 +97,59 @@ def test_security_groups_open_mysql_to_app_and_vpn_only(emulator, run_playbook):
         }
         assert default_route[f"livestack-{stage}-public"]["GatewayId"].startswith("igw-")
         assert default_route[f"livestack-{stage}-private-a"]["NatGatewayId"].startswith("nat-")
+    finally:
+        assert run_playbook("teardown.yml", "--tags", "network", stage=stage).rc == 0
+
+
+def test_drift_is_found_by_the_one_describe_and_fixed_then_a_rerun_reads_each_kind_once(emulator, run_playbook):
+    """Out of band: the internet gateway deleted, a tag added to the NAT gateway, a rule of the database group
+    removed."""
+    stage = f"{STAGE}-drift"
+    assert run_playbook("site.yml", "--tags", "network", stage=stage).rc == 0
+    try:
+        ec2 = emulator.client("ec2")
+        stage_filter = [{"Name": "tag:livestack:stage", "Values": [stage]}]
+        vpc = ec2.describe_vpcs(Filters=stage_filter)["Vpcs"][0]["VpcId"]
+        igw = ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc]}])[
+            "InternetGateways"
+        ][0]["InternetGatewayId"]
+        ec2.detach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+        ec2.delete_internet_gateway(InternetGatewayId=igw)
+        nat = ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["NatGateways"][0]["NatGatewayId"]
+        # (Not its stage tag: the stage check would rightly refuse a NAT gateway of the stage's name it does not own.)
+        ec2.create_tags(Resources=[nat], Tags=[{"Key": "added", "Value": "by hand"}])
+        database = ec2.describe_security_groups(
+            Filters=[*stage_filter, {"Name": "group-name", "Values": [f"livestack-{stage}-database"]}]
+        )["SecurityGroups"][0]
+        permission = database["IpPermissions"][0]
+        ec2.revoke_security_group_ingress(
+            GroupId=database["GroupId"],
+            IpPermissions=[{**permission, "UserIdGroupPairs": permission["UserIdGroupPairs"][:1]}],
+        )
+
+        fixed = run_playbook("site.yml", "--tags", "network", stage=stage)
+        assert fixed.rc == 0, fixed.output
+        assert fixed.recap["changed"] > 0
+        gateways = ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc]}])
+        new_igw = gateways["InternetGateways"][0]["InternetGatewayId"]
+        assert new_igw != igw
+        public = ec2.describe_route_tables(Filters=[{"Name": "tag:Name", "Values": [f"livestack-{stage}-public"]}])
+        assert {r.get("GatewayId") for r in public["RouteTables"][0]["Routes"]} == {"local", new_igw}
+        tags = ec2.describe_nat_gateways(NatGatewayIds=[nat])["NatGateways"][0]["Tags"]
+        assert "added" not in [tag["Key"] for tag in tags]
+        group = ec2.describe_security_groups(GroupIds=[database["GroupId"]])["SecurityGroups"][0]
+        assert sum(len(p["UserIdGroupPairs"]) for p in group["IpPermissions"]) == 3
+
+        emulator.clear_requests()
+        again = run_playbook("site.yml", "--tags", "network", stage=stage)
+        assert again.recap["changed"] == 0, again.output
+        requests = emulator.requests(calls=True)
+        assert requests["mutating"] == 0
+        reads = Counter(call["action"] for call in requests["calls"] if call["service"] == "ec2")
+        # Each kind once by the stage check (stage_info, by name) and once by the converge's describe (the VPC and
+        # subnets once more by the input check): no amazon.aws module described anything again.
+        assert reads["DescribeVpcAttribute"] == 4, reads
+        assert max(reads[action] for action in ("DescribeVpcs", "DescribeSubnets")) <= 3, reads
+        assert max(reads[action] for action in IN_VPC_DESCRIBES) <= 2, reads
     finally:
         assert run_playbook("teardown.yml", "--tags", "network", stage=stage).rc == 0

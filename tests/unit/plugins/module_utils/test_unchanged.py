@@ -270,3 +270,60 @@ def test_amazon_aws_10s_whole_answers_are_read_too():
         "public_access_block": {"PublicAccessBlockConfiguration": BUCKET["public_access_block"]},
     }
     assert unchanged_ids([bucket], "s3_bucket", BUCKET_ASKED) == {"bucket": "b", "lifecycle": "expire-payloads"}
+
+
+IGW_TAGS = {**TAGS, "Name": "livestack-dev-igw"}
+IGW = {"internet_gateway_id": "igw-1", "attachments": [{"vpc_id": "vpc-1", "state": "available"}], "tags": IGW_TAGS}
+
+
+def test_the_internet_gateway_attached_as_asked_is_unchanged():
+    assert unchanged_ids([IGW], "internet_gateway", {"vpc_id": "vpc-1", "tags": IGW_TAGS}) == "igw-1"
+
+
+@pytest.mark.parametrize(
+    "gateways",
+    [
+        [],
+        [{**IGW, "tags": TAGS}],
+        [{**IGW, "attachments": [{"vpc_id": "vpc-1", "state": "attaching"}]}],
+        [{**IGW, "attachments": [{"vpc_id": "vpc-2", "state": "available"}]}],
+        [IGW, {**IGW, "internet_gateway_id": "igw-2"}],
+    ],
+)
+def test_a_missing_detached_retagged_or_doubled_internet_gateway_goes_to_the_module(gateways):
+    assert unchanged_ids(gateways, "internet_gateway", {"vpc_id": "vpc-1", "tags": IGW_TAGS}) == ""
+
+
+NAT_TAGS = {**TAGS, "Name": "livestack-dev-nat-a"}
+NAT = {
+    "nat_gateway_id": "nat-1",
+    "subnet_id": "subnet-pa",
+    "state": "available",
+    "connectivity_type": "public",
+    "nat_gateway_addresses": [{"allocation_id": "eipalloc-a"}],
+    "tags": NAT_TAGS,
+}
+NAT_ASKED = [{"name": "a", "subnet_id": "subnet-pa", "allocation_id": "eipalloc-a", "tags": NAT_TAGS}]
+
+
+def test_an_available_nat_gateway_as_asked_is_unchanged():
+    assert unchanged_ids([NAT], "nat_gateways", NAT_ASKED) == {"a": "nat-1"}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"state": "pending"},
+        {"tags": TAGS},
+        {"nat_gateway_addresses": [{"allocation_id": "eipalloc-b"}]},
+        {"connectivity_type": "private"},
+        {"subnet_id": "subnet-pb"},
+    ],
+)
+def test_a_pending_retagged_or_other_nat_gateway_goes_to_the_module(change):
+    assert unchanged_ids([{**NAT, **change}], "nat_gateways", NAT_ASKED) == {}
+
+
+def test_without_its_subnet_or_elastic_ip_a_nat_gateway_goes_to_the_module():
+    assert unchanged_ids([NAT], "nat_gateways", [{**NAT_ASKED[0], "allocation_id": ""}]) == {}
+    assert unchanged_ids([{**NAT, "subnet_id": ""}], "nat_gateways", [{**NAT_ASKED[0], "subnet_id": ""}]) == {}
