@@ -13,6 +13,9 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.livestack.aws.plugins.module_utils.unchanged import (
     unchanged_bucket,
+    unchanged_iam_managed_policies,
+    unchanged_iam_role_policies,
+    unchanged_iam_roles,
     unchanged_route_tables,
     unchanged_security_groups,
     unchanged_subnets,
@@ -32,8 +35,15 @@ def unchanged_ids(existing: Any, kind: str, asked: Any) -> Any:
         return unchanged_security_groups(existing or [], asked)
     if kind == "s3_bucket":
         return unchanged_bucket(existing or [], asked)
+    if kind == "iam_roles":
+        return unchanged_iam_roles(existing or [], asked)
+    if kind == "iam_role_policies":
+        return unchanged_iam_role_policies(existing or [], asked)
+    if kind == "iam_managed_policies":
+        return unchanged_iam_managed_policies(existing or [], asked)
     raise AnsibleFilterError(
-        f"unchanged_ids: unknown kind '{kind}' (vpc, subnets, route_tables, security_groups, s3_bucket)"
+        f"unchanged_ids: unknown kind '{kind}' (vpc, subnets, route_tables, security_groups, s3_bucket, iam_roles,"
+        " iam_role_policies, iam_managed_policies)"
     )
 
 
