@@ -11,11 +11,11 @@ module: iam_roles_info
 version_added: 0.1.0
 short_description: Read IAM roles with their inline and attached policies, and managed policies, by name
 description:
-  - Reads, for each role named, what M(amazon.aws.iam_role) and M(amazon.aws.iam_policy) compare (C(GetRole):
-    trust policy, description, tags; C(ListRolePolicies) and C(GetRolePolicy): its inline policies' documents;
-    C(ListAttachedRolePolicies): its managed policies), and for each managed policy ARN what
-    M(amazon.aws.iam_managed_policy) compares (C(GetPolicy): tags, description, default version;
-    C(GetPolicyVersion): the default version's document).
+  - Reads, for each role named, what M(amazon.aws.iam_role) and M(amazon.aws.iam_policy) compare, its trust policy,
+    description and tags (C(GetRole)), its inline policies' documents (C(ListRolePolicies), C(GetRolePolicy)) and its
+    managed policies (C(ListAttachedRolePolicies)); and for each managed policy ARN what
+    M(amazon.aws.iam_managed_policy) compares, its tags and description (C(GetPolicy)) and its default version's
+    document (C(GetPolicyVersion)).
   - A role or policy that does not exist is left out of the result.
   - The filter P(livestack.aws.unchanged_ids#filter) takes the result, to run those modules only for what differs.
 author:

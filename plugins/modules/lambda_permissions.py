@@ -40,7 +40,9 @@ options:
         type: str
         required: true
       principal:
-        description: The service (such as C(apigateway.amazonaws.com)) or account granted the action.
+        description:
+          - The service principal granted the action, such as C(apigateway.amazonaws.com) (compared with the
+            statement's C(Principal.Service)).
         type: str
         required: true
       source_arn:
