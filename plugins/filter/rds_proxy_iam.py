@@ -26,9 +26,15 @@ def rds_proxy_connect_policy(users: Sequence[str], partition: str, region: str, 
 
 
 def rds_proxy_client_policies(
-    users: Sequence[str], prefix: str, partition: str, region: str, account: str, resource_id: str
+    users: Sequence[str],
+    prefix: str,
+    partition: str,
+    region: str,
+    account: str,
+    resource_id: str,
+    tags: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    return proxy_iam.client_policies(users, prefix, partition, region, account, resource_id)
+    return proxy_iam.client_policies(users, prefix, partition, region, account, resource_id, tags)
 
 
 def rds_proxy_stale_client_policies(

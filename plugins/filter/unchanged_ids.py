@@ -11,37 +11,30 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.livestack.aws.plugins.module_utils.unchanged import (
-    unchanged_bucket,
-    unchanged_internet_gateway,
-    unchanged_nat_gateways,
-    unchanged_route_tables,
-    unchanged_security_groups,
-    unchanged_subnets,
-    unchanged_vpc,
-)
+from ansible_collections.livestack.aws.plugins.module_utils import unchanged
+
+# kind: the rule, called with the described resources and what the role asks.
+KINDS = {
+    "vpc": lambda existing, asked: unchanged.unchanged_vpc(existing, asked["cidr"], asked["tags"]),
+    "subnets": unchanged.unchanged_subnets,
+    "internet_gateway": lambda existing, asked: unchanged.unchanged_internet_gateway(
+        existing, asked["vpc_id"], asked["tags"]
+    ),
+    "nat_gateways": unchanged.unchanged_nat_gateways,
+    "route_tables": unchanged.unchanged_route_tables,
+    "security_groups": unchanged.unchanged_security_groups,
+    "s3_bucket": unchanged.unchanged_bucket,
+    "iam_roles": unchanged.unchanged_iam_roles,
+    "iam_role_policies": unchanged.unchanged_iam_role_policies,
+    "iam_managed_policies": unchanged.unchanged_iam_managed_policies,
+}
 
 
 def unchanged_ids(existing: Any, kind: str, asked: Any) -> Any:
-    """``vpc``, ``internet_gateway``: the id or ''; the other kinds: the unchanged ones' ids by name."""
-    if kind == "vpc":
-        return unchanged_vpc(existing or [], asked["cidr"], asked["tags"])
-    if kind == "subnets":
-        return unchanged_subnets(existing or [], asked)
-    if kind == "route_tables":
-        return unchanged_route_tables(existing or [], asked)
-    if kind == "security_groups":
-        return unchanged_security_groups(existing or [], asked)
-    if kind == "internet_gateway":
-        return unchanged_internet_gateway(existing or [], asked["vpc_id"], asked["tags"])
-    if kind == "nat_gateways":
-        return unchanged_nat_gateways(existing or [], asked)
-    if kind == "s3_bucket":
-        return unchanged_bucket(existing or [], asked)
-    raise AnsibleFilterError(
-        f"unchanged_ids: unknown kind '{kind}'"
-        " (vpc, subnets, internet_gateway, nat_gateways, route_tables, security_groups, s3_bucket)"
-    )
+    """``vpc`` and ``internet_gateway``: the id or ''; the IAM kinds: the unchanged names; the others: ids by name."""
+    if kind not in KINDS:
+        raise AnsibleFilterError(f"unchanged_ids: unknown kind '{kind}' ({', '.join(KINDS)})")
+    return KINDS[kind](existing or [], asked)
 
 
 class FilterModule:

@@ -216,3 +216,64 @@ def unchanged_bucket(buckets: Sequence[Mapping[str, Any]], asked: Mapping[str, A
     if len(current) == 1 and current[0] == dict(rule):
         unchanged["lifecycle"] = rule["ID"]
     return unchanged
+
+
+def _same_document(current: Any, asked: Any) -> bool:
+    # amazon.aws's own comparison (order of statements and of lists, a single value or a list of one), imported here
+    # only: the filter runs on the controller, where amazon.aws is installed.
+    from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
+
+    return current is not None and not compare_policies(current, asked)
+
+
+def unchanged_iam_roles(roles: Sequence[Mapping[str, Any]], asked: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The names of the asked roles (``name``, ``trust``, ``tags``; ``description`` and ``managed_policies``, the
+    ARNs, when the role sets them) that iam_role (purge_tags, purge_policies, no instance profile) would leave as they
+    are, from livestack.aws.iam_roles_info's ``roles``."""
+    found = {role.get("role_name"): role for role in roles or []}
+    unchanged = []
+    for want in asked:
+        role = found.get(want["name"])
+        if (
+            role
+            and _same_document(role.get("assume_role_policy_document"), want["trust"])
+            and dict(role.get("tags") or {}) == dict(want["tags"])
+            and (want.get("description") is None or role.get("description") == want["description"])
+            and (
+                want.get("managed_policies") is None
+                or sorted(role.get("attached_policy_arns") or []) == sorted(want["managed_policies"])
+            )
+        ):
+            unchanged.append(want["name"])
+    return unchanged
+
+
+def unchanged_iam_role_policies(roles: Sequence[Mapping[str, Any]], asked: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The names of the asked inline policies (``role``, ``name``, ``document``: empty for one the role must not have;
+    the names unique among them) that iam_policy would leave as they are, from livestack.aws.iam_roles_info's
+    ``roles``: the same document, or none where none is asked. A role not found leaves nothing unchanged."""
+    found = {role.get("role_name"): role.get("inline_policies") or {} for role in roles or []}
+    unchanged = []
+    for want in asked:
+        if want["role"] not in found:
+            continue
+        current = found[want["role"]].get(want["name"])
+        if _same_document(current, want["document"]) if want["document"] else current is None:
+            unchanged.append(want["name"])
+    return unchanged
+
+
+def unchanged_iam_managed_policies(
+    policies: Sequence[Mapping[str, Any]], asked: Sequence[Mapping[str, Any]]
+) -> list[str]:
+    """The names of the asked managed policies (``name``, ``document``, ``tags``) that iam_managed_policy (make_default,
+    purge_tags) would leave as they are, from livestack.aws.iam_roles_info's ``managed_policies``: the default
+    version's document and the tags as asked."""
+    found = {policy.get("policy_name"): policy for policy in policies or []}
+    return [
+        want["name"]
+        for want in asked
+        if want["name"] in found
+        and _same_document(found[want["name"]].get("document"), want["document"])
+        and dict(found[want["name"]].get("tags") or {}) == dict(want["tags"])
+    ]

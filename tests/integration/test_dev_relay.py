@@ -76,6 +76,9 @@ def test_the_relay_converges_once_carries_an_invocation_and_tears_down(emulator,
         assert again.recap["changed"] == 0, again.output[-5000:]
         assert emulator.requests()["mutating"] == 0, emulator.requests(calls=True)
 
+    # Drift: the run reads each role, its policies and each function's policy once, and fixes what changed out of band.
+    drifted(emulator, prefix, lambda: run_playbook("site.yml", *RELAY_ONLY, stage=STAGE, extra_vars=AS_ROLE))
+
     app = emulator.client("lambda").get_function_configuration(FunctionName=prefix + "app")
     assert app["Handler"] == "relay_stub.handler"
     assert app["VpcConfig"]["SubnetIds"] and app["VpcConfig"]["SecurityGroupIds"]
@@ -100,6 +103,38 @@ def test_the_relay_converges_once_carries_an_invocation_and_tears_down(emulator,
     again = run_playbook("teardown.yml", *TAGS, stage=STAGE)  # the network goes too
     assert again.rc == 0, again.output[-3000:]
     assert emulator.requests(calls=True)["by_service"].get("lambda", {}).get("mutating", 0) == 0
+
+
+def drifted(emulator, prefix: str, converge) -> None:
+    """An inline policy changed, a role's tag removed, a permission statement removed and a function's last update
+    changed out of band: the next run puts each back, then changes nothing."""
+    iam, lambda_client = emulator.client("iam"), emulator.client("lambda")
+    relay_policy = iam.get_role_policy(RoleName=prefix + "relay", PolicyName=prefix + "relay")["PolicyDocument"]
+    iam.put_role_policy(
+        RoleName=prefix + "relay",
+        PolicyName=prefix + "relay",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+        ),
+    )
+    app_tags = iam.get_role(RoleName=prefix + "app")["Role"]["Tags"]
+    iam.untag_role(RoleName=prefix + "app", TagKeys=["Name"])
+    lambda_client.remove_permission(FunctionName=prefix + "relay-message", StatementId="websocket-api")
+    lambda_client.update_function_configuration(FunctionName=prefix + "relay-connect", MemorySize=256)
+
+    fixed = converge()
+    assert fixed.rc == 0, fixed.output[-3000:]
+    assert fixed.recap["changed"] > 0
+    assert iam.get_role_policy(RoleName=prefix + "relay", PolicyName=prefix + "relay")["PolicyDocument"] == relay_policy
+    assert sorted(iam.get_role(RoleName=prefix + "app")["Role"]["Tags"], key=str) == sorted(app_tags, key=str)
+    statements = json.loads(lambda_client.get_policy(FunctionName=prefix + "relay-message")["Policy"])["Statement"]
+    assert [statement["Sid"] for statement in statements] == ["websocket-api"]
+    assert lambda_client.get_function_configuration(FunctionName=prefix + "relay-connect")["MemorySize"] == 128
+
+    emulator.clear_requests()
+    again = converge()
+    assert again.rc == 0 and again.recap["changed"] == 0, again.output[-5000:]
+    assert emulator.requests()["mutating"] == 0, emulator.requests(calls=True)
 
 
 def call_through_the_relay(http_url: str, environment: dict[str, str], emulator, tmp_path: Path) -> None:

@@ -181,6 +181,39 @@ def test_end_to_end_iam_admits_exactly_the_declared_users_and_tears_down(emulato
     assert second.recap["changed"] == 0, second.output[-5000:]
     assert emulator.requests()["mutating"] == 0
 
+    # Drift: the role, its policies and the client policies are read once per run (iam_roles_info), and what changed
+    # out of band is put back: a managed policy attached to the role, a secret policy it must not have, a client
+    # policy's new default version and a tag removed from another.
+    iam.attach_role_policy(RoleName=role_name, PolicyArn=foreign)
+    iam.put_role_policy(
+        RoleName=role_name,
+        PolicyName=f"livestack-{STAGE}-proxy-read-secret",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+        ),
+    )
+    iam.create_policy_version(
+        PolicyArn=f"{policy_arn}-app",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+        ),
+        SetAsDefault=True,
+    )
+    iam.untag_policy(PolicyArn=f"{policy_arn}-report", TagKeys=["Name"])
+    fixed = run_playbook("site.yml", "--tags", "rds_proxy", stage=STAGE, extra_vars=variables)
+    assert fixed.rc == 0 and fixed.recap["changed"] > 0, fixed.output[-5000:]
+    assert iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"] == []
+    assert iam.list_role_policies(RoleName=role_name)["PolicyNames"] == [f"livestack-{STAGE}-proxy-connect-db-users"]
+    assert client_policies(emulator)[f"livestack-{STAGE}-proxy-connect-app"] == [
+        (["rds-db:connect"], [f"{proxy_user}/app"])
+    ]
+    report_tags = iam.list_policy_tags(PolicyArn=f"{policy_arn}-report")["Tags"]
+    assert {"Key": "Name", "Value": f"livestack-{STAGE}-proxy-connect-report"} in report_tags
+    emulator.clear_requests()
+    again = run_playbook("site.yml", "--tags", "rds_proxy", stage=STAGE, extra_vars=variables)
+    assert again.rc == 0 and again.recap["changed"] == 0, again.output[-5000:]
+    assert emulator.requests()["mutating"] == 0, emulator.requests(calls=True)
+
     # report is no longer declared: its client policy and its place in the role's policy go in the same run.
     rotated = run_playbook(
         "site.yml", "--tags", "rds_proxy", stage=STAGE, extra_vars={**variables, "aurora_user_names": ["app"]}

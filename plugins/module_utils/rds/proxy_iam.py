@@ -94,9 +94,16 @@ def client_policy_name(prefix: str, user: str) -> str:
 
 
 def client_policies(
-    users: Sequence[str], prefix: str, partition: str, region: str, account: str, proxy_resource_id: str
+    users: Sequence[str],
+    prefix: str,
+    partition: str,
+    region: str,
+    account: str,
+    proxy_resource_id: str,
+    tags: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """One managed policy per declared user: ``{user, name, arn, document}``, in the order of the users."""
+    """One managed policy per declared user: ``{user, name, arn, document, tags}`` (``tags`` with the policy's name as
+    its ``Name``), in the order of the users."""
     return [
         {
             "user": user,
@@ -105,6 +112,7 @@ def client_policies(
             "document": _document(
                 "ConnectThroughTheProxy", [dbuser_arn(partition, region, account, proxy_resource_id, user)]
             ),
+            "tags": {**(tags or {}), "Name": client_policy_name(prefix, user)},
         }
         for user in dict.fromkeys(users)
     ]

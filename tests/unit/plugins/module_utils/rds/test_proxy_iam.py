@@ -90,6 +90,11 @@ def test_one_client_policy_per_user_on_the_proxy():
     assert policies[0]["document"]["Statement"][0]["Resource"] == [
         f"arn:aws-cn:rds-db:cn-north-1:{ACCOUNT}:dbuser:prx-0a/app"
     ]
+    assert policies[0]["tags"] == {"Name": "livestack-dev-proxy-connect-app"}
+    tagged = proxy_iam.client_policies(
+        ["app"], "livestack-dev", "aws", "us-east-1", ACCOUNT, "prx-0a", {"Name": "x", "a": "b"}
+    )
+    assert tagged[0]["tags"] == {"a": "b", "Name": "livestack-dev-proxy-connect-app"}  # its name wins
 
 
 def test_stale_client_policies_are_the_stages_own_of_undeclared_users_and_the_legacy_one():
