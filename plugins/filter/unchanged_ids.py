@@ -12,6 +12,8 @@ from typing import Any
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.livestack.aws.plugins.module_utils.unchanged import (
+    unchanged_aurora_cluster,
+    unchanged_aurora_scaling,
     unchanged_bucket,
     unchanged_route_tables,
     unchanged_security_groups,
@@ -21,7 +23,8 @@ from ansible_collections.livestack.aws.plugins.module_utils.unchanged import (
 
 
 def unchanged_ids(existing: Any, kind: str, asked: Any) -> Any:
-    """``vpc``: the VPC's id or ''; the other kinds: the unchanged ones' ids by name."""
+    """``vpc``, ``aurora_cluster``, ``aurora_scaling``: the id or ''; the other kinds: the unchanged ones' ids by
+    name."""
     if kind == "vpc":
         return unchanged_vpc(existing or [], asked["cidr"], asked["tags"])
     if kind == "subnets":
@@ -32,8 +35,13 @@ def unchanged_ids(existing: Any, kind: str, asked: Any) -> Any:
         return unchanged_security_groups(existing or [], asked)
     if kind == "s3_bucket":
         return unchanged_bucket(existing or [], asked)
+    if kind == "aurora_cluster":
+        return unchanged_aurora_cluster(existing or [], asked)
+    if kind == "aurora_scaling":
+        return unchanged_aurora_scaling(existing or [], asked)
     raise AnsibleFilterError(
-        f"unchanged_ids: unknown kind '{kind}' (vpc, subnets, route_tables, security_groups, s3_bucket)"
+        f"unchanged_ids: unknown kind '{kind}' (vpc, subnets, route_tables, security_groups, s3_bucket, aurora_cluster,"
+        " aurora_scaling)"
     )
 
 
