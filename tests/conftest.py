@@ -199,6 +199,12 @@ def retried(output: str, task: str) -> bool:
     return re.search(rf"FAILED - RETRYING: \[localhost\]: (?:\S+ : )?{re.escape(task)}", output) is not None
 
 
+def ran(output: str, task: str) -> bool:
+    """Whether a playbook's output shows ``task`` run (ok or changed, for any item) rather than skipped."""
+    found = re.search(rf"^TASK \[(?:\S+ : )?{re.escape(task)}\].*?(?=^TASK \[|^PLAY RECAP)", output, re.S | re.M)
+    return found is not None and re.search(r"^(ok|changed): ", found.group(0), re.M) is not None
+
+
 def playbook_command(
     playbook: str, *args: str, stage: str, extra_vars: dict | None, port: int
 ) -> tuple[list[str], dict[str, str]]:

@@ -27,11 +27,14 @@ KINDS = {
     "iam_roles": unchanged.unchanged_iam_roles,
     "iam_role_policies": unchanged.unchanged_iam_role_policies,
     "iam_managed_policies": unchanged.unchanged_iam_managed_policies,
+    "aurora_cluster": unchanged.unchanged_aurora_cluster,
+    "aurora_scaling": unchanged.unchanged_aurora_scaling,
 }
 
 
 def unchanged_ids(existing: Any, kind: str, asked: Any) -> Any:
-    """``vpc`` and ``internet_gateway``: the id or ''; the IAM kinds: the unchanged names; the others: ids by name."""
+    """``vpc``, ``internet_gateway`` and the aurora kinds: the id or ''; the IAM kinds: the unchanged names; the
+    others: ids by name."""
     if kind not in KINDS:
         raise AnsibleFilterError(f"unchanged_ids: unknown kind '{kind}' ({', '.join(KINDS)})")
     return KINDS[kind](existing or [], asked)

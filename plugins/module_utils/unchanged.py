@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ansible_collections.livestack.aws.plugins.module_utils.rds.serverless_v2 import desired_scaling, normalise_scaling
+
 
 def _tags(resource: Mapping[str, Any]) -> dict[str, str]:
     return dict(resource.get("tags") or {})
@@ -277,3 +279,56 @@ def unchanged_iam_managed_policies(
         and _same_document(found[want["name"]].get("document"), want["document"])
         and dict(found[want["name"]].get("tags") or {}) == dict(want["tags"])
     ]
+
+
+def _one_cluster(clusters: Sequence[Mapping[str, Any]], identifier: str) -> Mapping[str, Any] | None:
+    found = [cluster for cluster in clusters or [] if cluster.get("db_cluster_identifier") == identifier]
+    return found[0] if len(found) == 1 else None
+
+
+def unchanged_aurora_cluster(clusters: Sequence[Mapping[str, Any]], asked: Mapping[str, Any]) -> str:
+    """The identifier of the cluster (rds_cluster_info's, tags included) when rds_cluster, as the aurora role calls
+    it for an existing cluster (``identifier``, ``engine_version``, ``port``, ``backup_retention_period``,
+    ``deletion_protection``, copy_tags_to_snapshot on, ``subnet_group``, ``parameter_group``, ``security_group_id``
+    not purging others, ``log_exports`` purging others, ``tags`` purging others, no password rotation:
+    ``rotate_password`` false), would leave it as it is and it is available; else ''."""
+    cluster = _one_cluster(clusters, asked["identifier"])
+    if cluster is None or asked.get("rotate_password"):
+        return ""
+    groups = [group.get("vpc_security_group_id") for group in cluster.get("vpc_security_groups") or []]
+    same = (
+        cluster.get("status") == "available"
+        and cluster.get("engine_version") == asked["engine_version"]
+        and cluster.get("port") == int(asked["port"])
+        and cluster.get("backup_retention_period") == int(asked["backup_retention_period"])
+        and cluster.get("deletion_protection") is bool(asked["deletion_protection"])
+        and cluster.get("copy_tags_to_snapshot") is True
+        and cluster.get("db_subnet_group") == asked["subnet_group"]
+        and cluster.get("db_cluster_parameter_group") == asked["parameter_group"]
+        and asked["security_group_id"] in groups
+        and sorted(cluster.get("enabled_cloudwatch_logs_exports") or []) == sorted(asked["log_exports"])
+        and _tags(cluster) == dict(asked["tags"])
+    )
+    return str(cluster["db_cluster_identifier"]) if same else ""
+
+
+def unchanged_aurora_scaling(clusters: Sequence[Mapping[str, Any]], asked: Mapping[str, Any]) -> str:
+    """The identifier of the cluster (``identifier``) when rds_cluster_serverless_v2 would leave its Serverless v2
+    scaling configuration (``min_capacity``, ``max_capacity``, ``seconds_until_auto_pause`` or None) and its HTTP
+    endpoint (``http_endpoint``) as they are; else ''. The module's own comparison (module_utils/rds/serverless_v2)."""
+    cluster = _one_cluster(clusters, asked["identifier"])
+    if cluster is None:
+        return ""
+    scaling = cluster.get("serverless_v2_scaling_configuration") or {}
+    before = normalise_scaling(
+        {
+            "MinCapacity": scaling.get("min_capacity"),
+            "MaxCapacity": scaling.get("max_capacity"),
+            "SecondsUntilAutoPause": scaling.get("seconds_until_auto_pause"),
+        }
+    )
+    after = desired_scaling(
+        before, float(asked["min_capacity"]), float(asked["max_capacity"]), asked.get("seconds_until_auto_pause")
+    )
+    same = before == after and bool(cluster.get("http_endpoint_enabled")) is bool(asked["http_endpoint"])
+    return str(cluster["db_cluster_identifier"]) if same else ""

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from census import stage_resources
-from conftest import ROOT, playbook_command, retried
+from conftest import ROOT, playbook_command, ran, retried
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from openvpn_client import handshake
@@ -140,6 +140,12 @@ def teardown_while_a_certificate_is_in_use(emulator, certificate_arn: str, extra
     return subprocess.CompletedProcess(command, run.returncode, log_path.read_text())
 
 
+# community.crypto's tasks of pki.yml, which a no-change run skips (livestack.aws.client_vpn_pki_due).
+CRYPTO_TASKS = ("Create the CA key", "Create the CA signing request", "Sign the CA certificate",
+                "Create the keys of the server and the developers", "Create the signing requests",
+                "Sign the certificates with the CA", "Read the previous CRL", "Sign the CRL")  # fmt: skip
+
+
 def test_client_vpn_converges_revokes_and_tears_down(emulator, run_playbook, tmp_path):
     config = tmp_path / "config"
     pki = config / "pki"
@@ -189,8 +195,23 @@ def test_client_vpn_converges_revokes_and_tears_down(emulator, run_playbook, tmp
     assert second.rc == 0, second.output
     assert second.recap["changed"] == 0, second.output
     assert emulator.requests()["mutating"] == 0
+    assert [task for task in CRYPTO_TASKS if ran(second.output, task)] == [], second.output
+    assert ran(first.output, "Sign the certificates with the CA"), "the test sees a task that ran"
     again = run_playbook("site.yml", "--check", *ROLE, stage=STAGE, extra_vars=options)
     assert again.recap["changed"] == 0, again.output
+
+    # Drift: a key made readable, a certificate deleted, the CRL's mode changed: the one read finds them, the
+    # key keeps its content (0600 again), the certificate is signed again, the CRL's mode set back.
+    (pki / "clients" / "alice.key").chmod(0o644)
+    (pki / "clients" / "alice.crt").unlink()
+    (pki / "crl.pem").chmod(0o600)
+    drifted = run_playbook("site.yml", *ROLE, stage=STAGE, extra_vars=options)
+    assert drifted.rc == 0, drifted.output
+    assert drifted.recap["changed"] > 0
+    assert (pki / "clients" / "alice.key").read_bytes() == keys["alice.key"]
+    check_pki(pki, ["alice", "bob", "carol.d"])
+    assert stat.S_IMODE((pki / "crl.pem").stat().st_mode) == 0o644
+    check_profiles(config, pki, ["alice", "bob", "carol.d"], exported(emulator, endpoint))
 
     # bob leaves the team, carol.d is revoked while still listed; and with a renewal threshold longer than the
     # certificates' remaining life, the server and client certificates (and the CRL) are renewed, keys kept.

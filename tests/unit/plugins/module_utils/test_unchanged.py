@@ -327,3 +327,114 @@ def test_a_pending_retagged_or_other_nat_gateway_goes_to_the_module(change):
 def test_without_its_subnet_or_elastic_ip_a_nat_gateway_goes_to_the_module():
     assert unchanged_ids([NAT], "nat_gateways", [{**NAT_ASKED[0], "allocation_id": ""}]) == {}
     assert unchanged_ids([{**NAT, "subnet_id": ""}], "nat_gateways", [{**NAT_ASKED[0], "subnet_id": ""}]) == {}
+
+
+CLUSTER = {
+    "db_cluster_identifier": "livestack-dev-aurora",
+    "status": "available",
+    "engine_version": "8.0.mysql_aurora.3.08.0",
+    "port": 3306,
+    "backup_retention_period": 1,
+    "deletion_protection": False,
+    "copy_tags_to_snapshot": True,
+    "db_subnet_group": "livestack-dev-aurora",
+    "db_cluster_parameter_group": "livestack-dev-aurora",
+    "vpc_security_groups": [{"vpc_security_group_id": "sg-db", "status": "active"}],
+    "enabled_cloudwatch_logs_exports": ["error", "audit"],
+    "tags": {**TAGS, "Name": "livestack-dev-aurora"},
+    "serverless_v2_scaling_configuration": {"min_capacity": 0.5, "max_capacity": 2.0},
+    "http_endpoint_enabled": True,
+}
+CLUSTER_ASKED = {
+    "identifier": "livestack-dev-aurora",
+    "engine_version": "8.0.mysql_aurora.3.08.0",
+    "port": "3306",
+    "backup_retention_period": 1,
+    "deletion_protection": False,
+    "subnet_group": "livestack-dev-aurora",
+    "parameter_group": "livestack-dev-aurora",
+    "security_group_id": "sg-db",
+    "log_exports": ["audit", "error"],
+    "tags": {**TAGS, "Name": "livestack-dev-aurora"},
+    "rotate_password": False,
+}
+SCALING_ASKED = {
+    "identifier": "livestack-dev-aurora",
+    "min_capacity": "0.5",
+    "max_capacity": 2,
+    "seconds_until_auto_pause": None,
+    "http_endpoint": True,
+}
+
+
+def test_an_aurora_cluster_as_asked_is_unchanged():
+    assert unchanged_ids([CLUSTER], "aurora_cluster", CLUSTER_ASKED) == "livestack-dev-aurora"
+    extra_group = {"vpc_security_groups": [{"vpc_security_group_id": "sg-other"}, {"vpc_security_group_id": "sg-db"}]}
+    assert unchanged_ids([CLUSTER | extra_group], "aurora_cluster", CLUSTER_ASKED), "others' groups are not purged"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"status": "modifying"},
+        {"engine_version": "8.0.mysql_aurora.3.09.0"},
+        {"port": 3307},
+        {"backup_retention_period": 7},
+        {"deletion_protection": True},
+        {"copy_tags_to_snapshot": False},
+        {"db_subnet_group": "other"},
+        {"db_cluster_parameter_group": "default.aurora-mysql8.0"},
+        {"vpc_security_groups": [{"vpc_security_group_id": "sg-other"}]},
+        {"enabled_cloudwatch_logs_exports": ["error"]},
+        {"enabled_cloudwatch_logs_exports": ["error", "audit", "slowquery"]},
+        {"tags": {**TAGS}},
+        {"tags": {**TAGS, "Name": "livestack-dev-aurora", "extra": "x"}},
+        {"db_cluster_identifier": "someone-else"},
+    ],
+)
+def test_an_aurora_cluster_that_differs_goes_to_rds_cluster(change):
+    assert unchanged_ids([CLUSTER | change], "aurora_cluster", CLUSTER_ASKED) == ""
+
+
+def test_a_password_rotation_or_no_cluster_goes_to_rds_cluster():
+    assert unchanged_ids([CLUSTER], "aurora_cluster", CLUSTER_ASKED | {"rotate_password": True}) == ""
+    assert unchanged_ids([], "aurora_cluster", CLUSTER_ASKED) == ""
+
+
+def test_a_scaling_configuration_as_asked_is_unchanged():
+    assert unchanged_ids([CLUSTER], "aurora_scaling", SCALING_ASKED) == "livestack-dev-aurora"
+    paused = CLUSTER | {
+        "serverless_v2_scaling_configuration": {
+            "min_capacity": 0.0,
+            "max_capacity": 2.0,
+            "seconds_until_auto_pause": 600,
+        }
+    }
+    zero = SCALING_ASKED | {"min_capacity": 0, "seconds_until_auto_pause": 600}
+    assert unchanged_ids([paused], "aurora_scaling", zero) == "livestack-dev-aurora"
+    assert unchanged_ids([paused], "aurora_scaling", zero | {"seconds_until_auto_pause": None}), "kept when unset"
+
+
+@pytest.mark.parametrize(
+    ("change", "asked"),
+    [
+        ({"serverless_v2_scaling_configuration": {"min_capacity": 1.0, "max_capacity": 2.0}}, {}),
+        ({"serverless_v2_scaling_configuration": {"min_capacity": 0.5, "max_capacity": 4.0}}, {}),
+        ({"serverless_v2_scaling_configuration": None}, {}),
+        ({"http_endpoint_enabled": False}, {}),
+        ({}, {"http_endpoint": False}),
+        ({}, {"min_capacity": 0, "seconds_until_auto_pause": 600}),
+        (
+            {
+                "serverless_v2_scaling_configuration": {
+                    "min_capacity": 0.0,
+                    "max_capacity": 2.0,
+                    "seconds_until_auto_pause": 300,
+                }
+            },
+            {"min_capacity": 0, "seconds_until_auto_pause": 600},
+        ),
+    ],
+)
+def test_a_scaling_configuration_that_differs_goes_to_its_module(change, asked):
+    assert unchanged_ids([CLUSTER | change], "aurora_scaling", SCALING_ASKED | asked) == ""
