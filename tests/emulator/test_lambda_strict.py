@@ -150,6 +150,18 @@ def vpc_function(emulator, name: str) -> tuple[list[str], str]:
     return subnets, group
 
 
+def test_the_version_a_new_function_publishes_is_pending_with_it(strict_emulator):
+    client = strict_emulator.client("lambda")
+    arn = role(strict_emulator, "published")
+    created, _ = eventually(lambda: client.create_function(**spec("published", arn), Publish=True))
+    assert (created["Version"], created["State"]) == ("1", "Pending")
+    # amazon.aws.lambda reads the function back by the version it created.
+    version = client.get_function(FunctionName="published", Qualifier="1")["Configuration"]
+    assert (version["State"], version["LastUpdateStatus"]) == ("Pending", "InProgress")
+    client.get_waiter("function_active_v2").wait(FunctionName="published", WaiterConfig={"Delay": 0.2})
+    assert client.get_function(FunctionName="published", Qualifier="1")["Configuration"]["State"] == "Active"
+
+
 def test_a_vpc_function_has_requester_managed_interfaces_that_aws_deletes_late(strict_emulator):
     ec2, client = strict_emulator.client("ec2"), strict_emulator.client("lambda")
     subnets, group = vpc_function(strict_emulator, "vpc-enis")

@@ -156,8 +156,10 @@ def _in_use(backend: Any, attribute: str, value: str) -> list[str]:
 WHY = "moto makes a function Active at once, its role usable at once, and gives a VPC function no interface"
 
 
-def _lambda_patch(name: str, signature: str, restores: str) -> Any:
-    return patch(LambdaBackend, name, signature=signature, requires=("account_id",), why=WHY, restores=restores)
+def _lambda_patch(name: str, signature: str, restores: str, requires: tuple[str, ...] = ()) -> Any:
+    return patch(
+        LambdaBackend, name, signature=signature, requires=("account_id", *requires), why=WHY, restores=restores
+    )
 
 
 def register(registry: Registry) -> None:
@@ -189,6 +191,7 @@ def _patch_lambda() -> None:
         "(self, spec)",
         "CreateFunction refuses a role within the IAM propagation window; a new function is Pending, a VPC "
         "function gets its network interfaces (strict mode)",
+        requires=("list_versions_by_function",),
     )
     def _(original_create):  # type: ignore[no-untyped-def]
         def create_function(self: LambdaBackend, spec: dict[str, Any]) -> LambdaFunction:
@@ -198,9 +201,11 @@ def _patch_lambda() -> None:
             fn = original_create(self, spec)
             latest = self.get_function(spec["FunctionName"])
             vpc = _vpc(spec.get("VpcConfig"))
-            latest._livestack_pending_until = time.monotonic() + strict.current.seconds(
-                "lambda_pending_vpc" if vpc else "lambda_pending"
-            )
+            until = time.monotonic() + strict.current.seconds("lambda_pending_vpc" if vpc else "lambda_pending")
+            # The version CreateFunction publishes (Publish) is Pending as long as the function: its answer, and
+            # GetFunction with its number as the qualifier (amazon.aws.lambda's read after creating), say so too.
+            for function in [fn, latest, *list(self.list_versions_by_function(spec["FunctionName"]))[1:]]:
+                function._livestack_pending_until = until
             if vpc:
                 _create_interfaces(latest, spec["VpcConfig"])
             return fn
