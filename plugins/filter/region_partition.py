@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import botocore.session
 from ansible.errors import AnsibleFilterError
 
 
@@ -17,6 +16,10 @@ def region_partition(region: str) -> str:
     """``aws``, ``aws-cn``, ``aws-us-gov``, ... for ``region`` (what ARNs of its resources hold)."""
     if not region:
         raise AnsibleFilterError("region_partition: no region given")
+    try:
+        import botocore.session  # the controller's, as amazon.aws's modules need it; imported here for ansible-doc
+    except ImportError as error:
+        raise AnsibleFilterError("region_partition needs botocore on the controller (pip install botocore)") from error
     return botocore.session.get_session().get_partition_for_region(str(region))
 
 
