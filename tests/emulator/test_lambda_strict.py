@@ -150,7 +150,7 @@ def vpc_function(emulator, name: str) -> tuple[list[str], str]:
     return subnets, group
 
 
-def test_the_version_a_new_function_publishes_is_pending_with_it(strict_emulator):
+def test_the_versions_a_new_function_and_an_update_publish_are_pending_and_in_progress_with_them(strict_emulator):
     client = strict_emulator.client("lambda")
     arn = role(strict_emulator, "published")
     created, _ = eventually(lambda: client.create_function(**spec("published", arn), Publish=True))
@@ -160,6 +160,10 @@ def test_the_version_a_new_function_publishes_is_pending_with_it(strict_emulator
     assert (version["State"], version["LastUpdateStatus"]) == ("Pending", "InProgress")
     client.get_waiter("function_active_v2").wait(FunctionName="published", WaiterConfig={"Delay": 0.2})
     assert client.get_function(FunctionName="published", Qualifier="1")["Configuration"]["State"] == "Active"
+    # So is the version an update of its code publishes: InProgress with the update.
+    updated = client.update_function_code(FunctionName="published", ZipFile=CODE, Publish=True)
+    version = client.get_function(FunctionName="published", Qualifier=updated["Version"])["Configuration"]
+    assert (updated["Version"], version["LastUpdateStatus"]) == ("2", "InProgress")
 
 
 def test_a_vpc_function_has_requester_managed_interfaces_that_aws_deletes_late(strict_emulator):

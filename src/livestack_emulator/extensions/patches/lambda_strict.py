@@ -217,14 +217,18 @@ def _patch_lambda() -> None:
         "(self, function_name, qualifier, body)",
         "UpdateFunctionCode of a Pending or updating function answers ResourceConflictException; an update "
         "leaves LastUpdateStatus InProgress (strict mode)",
+        requires=("list_versions_by_function",),
     )
     def _(original_code):  # type: ignore[no-untyped-def]
         def update_function_code(self: LambdaBackend, function_name: str, qualifier: str, body: dict[str, Any]) -> Any:
             if not strict.current.enabled:
                 return original_code(self, function_name, qualifier, body)
             fn = _refuse_busy(self, function_name, qualifier)
+            versions = list(self.list_versions_by_function(fn.function_name))
             result = original_code(self, function_name, qualifier, body)
-            _updated(fn)
+            # The version it publishes (Publish) is the update's: InProgress with it (amazon.aws.lambda reads it back).
+            for updated in [fn, *list(self.list_versions_by_function(fn.function_name))[len(versions) :]]:
+                _updated(updated)
             return result
 
         return update_function_code
