@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 KINDS = (
     "vpc", "subnet", "internet_gateway", "elastic_ip", "nat_gateway", "route_table", "security_group",
     "db_subnet_group", "db_cluster_parameter_group", "db_cluster", "db_instance", "secret",
-    "iam_role", "iam_role_policy", "iam_managed_policy", "db_proxy", "db_proxy_target",
+    "iam_role", "iam_role_policy", "iam_managed_policy", "iam_instance_profile", "db_proxy", "db_proxy_target",
     "acm_certificate", "log_group", "client_vpn_endpoint", "client_vpn_association", "client_vpn_authorization_rule",
     "s3_bucket", "dynamodb_table", "lambda_function", "lambda_permission",
     "apigatewayv2_api", "apigatewayv2_route", "apigatewayv2_integration", "apigatewayv2_stage",
@@ -150,6 +150,13 @@ class _Census:
         role_policies = [
             f"{role}/{name}" for role in roles for name in iam.list_role_policies(RoleName=role)["PolicyNames"]
         ]
+        # None is wanted: a role only AWS services assume needs no EC2 instance profile (amazon.aws.iam_role makes
+        # one by default), and one left behind outlives the teardown.
+        profiles = [
+            p["InstanceProfileName"]
+            for p in self.pages("iam", "list_instance_profiles", "InstanceProfiles")
+            if self.named(p["InstanceProfileName"])
+        ]
         local_policies = self.pages("iam", "list_policies", "Policies", Scope="Local")
         policies = [p["Arn"] for p in local_policies if self.named(p["PolicyName"])]
         acm = self.client("acm")
@@ -169,6 +176,7 @@ class _Census:
             "iam_role": roles,
             "iam_role_policy": role_policies,
             "iam_managed_policy": policies,
+            "iam_instance_profile": profiles,
             "acm_certificate": certificates,
             "log_group": log_groups,
         }
