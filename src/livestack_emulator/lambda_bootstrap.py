@@ -257,7 +257,9 @@ def zygote(control: socket.socket) -> int:
     _preload()
     gc.freeze()  # what the zygote holds is never collected in an environment: no copy-on-write by the collector
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # forked environments are reaped as they exit
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    # No thread here (forking a threaded process may deadlock the child, and Python 3.12 warns so): an emulator
+    # killed outright closes its end of the control socket, so the receive below answers nothing and the zygote
+    # ends; its environments notice it has gone (_exit_with_parent).
     while True:
         message, channels, _, _ = socket.recv_fds(control, 1 << 20, 1)
         if not message:

@@ -233,3 +233,19 @@ def test_idle_environments_are_reaped_and_none_outlives_a_reset_or_the_emulator(
         process.terminate()
         process.wait(timeout=30)
     assert all(gone(pid) for pid in running), "a process of the emulator outlived it"
+
+
+def test_no_process_outlives_an_emulator_killed_outright_and_forking_raises_no_warning(tmp_path):
+    log = tmp_path / "emulator.log"
+    process, own = start_emulator(log)
+    try:
+        name = deploy(own, PROBE, Timeout=10)["FunctionName"]
+        environment = invoke(own.client("lambda"), name)[1]["pid"]
+        running = descendants(process.pid)
+        assert environment in running and len(running) >= 2  # the runtime process that forks, the environment
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+    assert all(gone(pid, timeout=15) for pid in running), "a process of the emulator outlived its SIGKILL"
+    # Python 3.12 warns when a process with threads forks (the child may deadlock); the runtime process has none.
+    assert "fork" not in log.read_text()
