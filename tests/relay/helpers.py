@@ -51,8 +51,9 @@ class RelayStage:
         }
 
 
-def deploy_relay(emulator, stage: str) -> RelayStage:
-    """What the dev_relay role creates, made directly: table, bucket, relay functions, WebSocket API."""
+def deploy_relay(emulator, stage: str, developers: list[str] | None = None) -> RelayStage:
+    """What the dev_relay role creates, made directly: table, bucket, relay functions, WebSocket API; any developer's
+    client is accepted unless ``developers`` are named (LIVESTACK_RELAY_DEVELOPERS, as the role sets it)."""
     prefix = f"livestack-{stage}"
     iam, dynamodb, s3 = emulator.client("iam"), emulator.client("dynamodb"), emulator.client("s3")
     lambda_, apis = emulator.client("lambda"), emulator.client("apigatewayv2")
@@ -84,7 +85,13 @@ def deploy_relay(emulator, stage: str) -> RelayStage:
             Handler=f"relay_routes.{function}",
             Code={"ZipFile": code},
             Timeout=10,
-            Environment={"Variables": {"LIVESTACK_RELAY_TABLE": f"{prefix}-relay", "LIVESTACK_RELAY_STAGE": stage}},
+            Environment={
+                "Variables": {
+                    "LIVESTACK_RELAY_TABLE": f"{prefix}-relay",
+                    "LIVESTACK_RELAY_STAGE": stage,
+                    **({"LIVESTACK_RELAY_DEVELOPERS": ",".join(developers)} if developers else {}),
+                }
+            },
         )["FunctionArn"]
         integration = apis.create_integration(
             ApiId=api["ApiId"],

@@ -264,6 +264,29 @@ def test_a_permanent_refusal_stops_the_client_naming_the_cause(relay_stage, proj
     assert "Traceback" not in result.stdout + result.stderr
 
 
+def test_a_client_of_a_developer_the_stage_does_not_relay_to_is_refused_naming_who_it_relays_to(emulator, project):
+    """As the role deploys it (LIVESTACK_RELAY_DEVELOPERS): only the stub's developer's client is accepted; another
+    developer's would connect and never receive an invocation."""
+    import subprocess
+
+    stage = deploy_relay(emulator, "onlyalice", developers=["alice"])
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="us-east-1")
+
+    def client(developer: str, timeout: float) -> subprocess.CompletedProcess | None:
+        command = [sys.executable, "-m", "livestack_relay", "app:hello", "--url", stage.url, "--stage", stage.stage]
+        command += ["--developer", developer, "--path", str(project)]
+        try:
+            return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, check=False)
+        except subprocess.TimeoutExpired:
+            return None  # still connected: accepted
+
+    refused = client("bob", timeout=60)
+    assert refused is not None and refused.returncode in (1, 2), refused
+    assert "stage onlyalice relays its invocations to alice only" in refused.stderr
+    assert "--developer alice" in refused.stderr and "Traceback" not in refused.stderr
+    assert client("alice", timeout=8) is None, "the stage's own developer was refused"
+
+
 @pytest.fixture(scope="module")
 def idle_emulator(tmp_path_factory):
     """An emulator whose WebSocket gateway drops idle connections after 3 s (API Gateway: 10 min)."""

@@ -25,8 +25,10 @@ Messages (JSON, ``action`` selects the route; all go to $default, defined in
 ``result`` and ``ping`` from a client. Payloads stay opaque here: the stub and the client put
 what does not fit in a 128 KB message into S3 and send its location.
 
-Environment: LIVESTACK_RELAY_TABLE, LIVESTACK_RELAY_STAGE; AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI
-overrides the @connections endpoint (the local emulator's gateway).
+Environment: LIVESTACK_RELAY_TABLE, LIVESTACK_RELAY_STAGE; LIVESTACK_RELAY_DEVELOPERS (comma-separated, optional):
+the developers whose stubs the stage deploys, the only clients accepted (another developer's client would connect
+and never receive an invocation); AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI overrides the @connections endpoint
+(the local emulator's gateway).
 """
 
 from __future__ import annotations
@@ -144,6 +146,14 @@ def on_connect(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return _response(400, "role=client|stub is required")
     if not DEVELOPER_NAME.match(developer):
         return _response(400, f"the developer name {developer!r} must be {DEVELOPER_RULE}")
+    served = [name for name in os.environ.get("LIVESTACK_RELAY_DEVELOPERS", "").split(",") if name]
+    if role == "client" and served and developer not in served:
+        return _response(
+            400,
+            f"stage {stage} relays its invocations to {' and '.join(served)} only, so a client of {developer} would"
+            f" receive none: start livestack-relay with --developer {served[0]}, or converge a stage of your own"
+            " (dev_relay_developer)",
+        )
     now = int(time.time())
     identity = (event["requestContext"].get("identity") or {}).get("userArn") or ""
     table.put_item(
