@@ -7,9 +7,19 @@ Documented in region_partition.yml.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
+
+
+@cache
+def _session() -> Any:
+    """One botocore session per process: its endpoint data is read once (and, with the livestack.aws.preload
+    callback, once in the controller for every worker)."""
+    import botocore.session  # the controller's, as amazon.aws's modules need it; imported here for ansible-doc
+
+    return botocore.session.get_session()
 
 
 def region_partition(region: str) -> str:
@@ -17,10 +27,10 @@ def region_partition(region: str) -> str:
     if not region:
         raise AnsibleFilterError("region_partition: no region given")
     try:
-        import botocore.session  # the controller's, as amazon.aws's modules need it; imported here for ansible-doc
+        session = _session()
     except ImportError as error:
         raise AnsibleFilterError("region_partition needs botocore on the controller (pip install botocore)") from error
-    return botocore.session.get_session().get_partition_for_region(str(region))
+    return session.get_partition_for_region(str(region))
 
 
 class FilterModule:
