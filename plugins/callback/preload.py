@@ -45,7 +45,7 @@ BUILTIN = {filter_loader: "ansible.builtin.bool", test_loader: "ansible.builtin.
 def preload() -> list[str]:
     """Load the plugins; the names of those that failed to load (a worker will try again, and report it)."""
     failed = []
-    names = [(loader, name) for loader, name in BUILTIN.items()]
+    names = list(BUILTIN.items())
     for folder, (loader, pattern) in LOADERS.items():
         names += [(loader, f"{COLLECTION}.{path.stem}") for path in sorted((PLUGINS / folder).glob(pattern))]
     for loader, name in names:
