@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import configparser
-from pathlib import Path
 
 from ansible.plugins.loader import filter_loader
+from conftest import ROOT
 
 from ansible_collections.livestack.aws.plugins.callback.preload import PLUGINS, preload
-
-ROOT = Path(__file__).resolve().parents[4]
 
 
 def test_every_filter_test_lookup_and_action_plugin_of_the_collection_loads():
