@@ -152,6 +152,9 @@ async def run_until_stopped(client: RelayClient) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Ctrl-C (SIGINT) stops the client even when its parent ignored SIGINT (a script's background job, a CI
+    # runner, a test harness): Python keeps an inherited SIG_IGN, and asyncio.run then installs no Ctrl-C handler.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     args = parser().parse_args(argv)
     if args.concurrency < 1:
         print("livestack-relay: --concurrency must be at least 1", file=sys.stderr)

@@ -230,12 +230,19 @@ def test_a_frozen_client_fails_the_caller_in_seconds_and_then_drops_the_stale_ca
     assert app.invoke({"rawPath": "/awake"}) == (True, {"hello": "/awake"})
 
 
-def test_sigterm_stops_the_client_and_its_workers_as_ctrl_c_does(relay_stage, project, start_client):
-    client = start_client(relay_stage, "app:hello", project)
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "ctrl-c"])
+def test_a_stop_signal_stops_the_client_and_its_workers_even_when_its_parent_ignored_ctrl_c(
+    relay_stage, project, start_client, stop
+):
+    ignored = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited, as from a script's background job
+    try:
+        client = start_client(relay_stage, "app:hello", project)
+    finally:
+        signal.signal(signal.SIGINT, ignored)
     pid = client.process.pid
     workers = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     assert workers, "the client started no worker process"
-    client.process.send_signal(signal.SIGTERM)
+    client.process.send_signal(stop)
     assert client.process.wait(timeout=30) == 0, client.output()
     assert "livestack-relay: stopped" in client.output()
     assert [w for w in workers if Path(f"/proc/{w}").exists()] == [], "workers outlived the client"
